@@ -1,0 +1,386 @@
+#include "node/ledger/ledger.h"
+
+#include "crypto/str_cat.h"
+#include "crypto/hash.h"
+#include "node/storage/keys.h"
+
+namespace cdl::ledger {
+namespace {
+
+using cdl::storage::AppendU32BE;
+using cdl::storage::AppendU64BE;
+using cdl::storage::EncodeU64BE;
+
+constexpr std::string_view kHeadKey = "head";
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr size_t kMaxScanPerQuery = 20000;
+
+std::string MerkleKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  AppendU64BE(&key, index);
+  return key;
+}
+
+// Index keys: <tag><value>\0<u64be height><u32be index>. Values never hold \0.
+std::string IndexPrefix(char tag, std::string_view value) {
+  std::string key(1, tag);
+  key.append(value);
+  key.push_back('\0');
+  return key;
+}
+std::string Position(uint64_t height, uint32_t index) {
+  std::string pos;
+  AppendU64BE(&pos, height);
+  AppendU32BE(&pos, index);
+  return pos;
+}
+
+template <typename T>
+absl::StatusOr<T> ParseStored(const absl::StatusOr<std::string>& raw, std::string_view what) {
+  if (!raw.ok()) return raw.status();
+  T msg;
+  if (!msg.ParseFromString(*raw)) return absl::DataLossError(cdl::StrCat("corrupt ", what, " in the store"));
+  return msg;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(std::unique_ptr<cdl::storage::Store> store,
+                                                     cdl::verify::TrustedGenesis genesis) {
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(store), std::move(genesis)));
+  if (auto s = ledger->Initialise(); !s.ok()) return s;
+  return ledger;
+}
+
+absl::Status Ledger::Initialise() {
+  auto raw = store_->Get(kMetaColumn, kHeadKey);
+  if (raw.ok()) {
+    cdl::v1::LedgerHead head;
+    if (!head.ParseFromString(*raw)) return absl::DataLossError("ledger head is corrupt");
+    if (head.genesis_hash() != genesis_.Hash()) {
+      return absl::FailedPreconditionError(
+          "the data dir was created from a different genesis file; use the genesis it was "
+          "created with, or a fresh --data-dir");
+    }
+    absl::MutexLock lock(&mu_);
+    head_ = std::move(head);
+    return absl::OkStatus();
+  }
+  if (!absl::IsNotFound(raw.status())) return raw.status();
+  StateView view(store_.get());
+  for (const auto& founder : genesis_.proto().founders()) {
+    ApplyFounder(founder, genesis_.proto().genesis_time_ms(), view);
+  }
+  cdl::v1::LedgerHead head;
+  head.set_ledger_root(cdl::crypto::EmptyRoot());
+  head.set_last_hash(std::string(32, '\0'));
+  head.set_last_time_ms(genesis_.proto().genesis_time_ms());
+  head.set_genesis_hash(genesis_.Hash());
+  view.Put(kMetaColumn, kHeadKey, head.SerializeAsString());
+  if (auto s = store_->Write(view.ToWriteBatch(), /*sync=*/true); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  head_ = std::move(head);
+  return absl::OkStatus();
+}
+
+cdl::v1::LedgerHead Ledger::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
+}
+
+cdl::crypto::NodeReader Ledger::MerkleReader() const {
+  return [this](int level, uint64_t index) { return store_->Get(kMerkleColumn, MerkleKey(level, index)); };
+}
+
+void Ledger::Index(StateView& view, const std::string& id, const AcceptedInfo& info, uint64_t height,
+                   uint32_t index) const {
+  std::string pos = Position(height, index);
+  view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('z', ""), pos), id);
+  view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('t', info.state.record_type()), pos), id);
+  view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('m', info.state.author()), pos), id);
+  if (!info.subject_member.empty() && info.subject_member != info.state.author()) {
+    view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('m', info.subject_member), pos), id);
+  }
+  if (!info.period.empty()) view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('p', info.period), pos), id);
+  if (!info.park.empty()) view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('k', info.park), pos), id);
+}
+
+absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verify::ParsedRecord*>& records,
+                                              int64_t time_ms, uint64_t round, const std::string& proposer) {
+  cdl::v1::LedgerHead head = this->head();
+  if (time_ms <= head.last_time_ms()) {
+    return absl::InvalidArgumentError(cdl::StrCat("block time ", time_ms, " is not after the previous block's ",
+                                                   head.last_time_ms()));
+  }
+  std::vector<std::string> border(head.merkle_border().begin(), head.merkle_border().end());
+  auto appender = cdl::crypto::MerkleAppender::Restore(head.ledger_size(), std::move(border));
+  if (!appender.ok()) return absl::DataLossError("ledger head's merkle border is corrupt");
+
+  PreparedBlock out;
+  StateView view(store_.get());
+  uint64_t height = head.height() + 1;
+  ExecContext ctx{chain_id(), time_ms, height, 0};
+  cdl::crypto::MemoryMerkleTree records_tree;
+  cdl::crypto::MemoryMerkleTree receipts_tree;
+  uint32_t i = 0;
+  for (const cdl::verify::ParsedRecord* record : records) {
+    const auto& rec = *record;
+    // A record already on the ledger (or earlier in this block) is skipped:
+    // its receipt must never be overwritten.
+    if (auto seen = view.Get(kReceiptsColumn, rec.id); seen.ok()) continue;
+    else if (!absl::IsNotFound(seen.status())) return seen.status();
+    ctx.index = i;
+    auto outcome = ExecuteRecord(rec, ctx, view);
+    if (!outcome.ok()) return outcome.status();
+    cdl::v1::Receipt& receipt = outcome->receipt;
+    if (outcome->accepted.has_value()) {
+      receipt.set_ledger_index(appender->size());
+      view.Put(kLeavesColumn, EncodeU64BE(appender->size()), rec.id);
+      appender->Append(cdl::verify::LedgerLeafHash(rec.id), [&](int level, uint64_t index, const std::string& hash) {
+        view.Put(kMerkleColumn, MerkleKey(level, index), hash);
+      });
+      AcceptedInfo& info = *outcome->accepted;
+      info.state.set_ledger_index(receipt.ledger_index());
+      info.state.set_subject_member(info.subject_member);
+      info.state.set_park(info.park);
+      info.state.set_period(info.period);
+      view.Put(kStatesColumn, rec.id, info.state.SerializeAsString());
+      Index(view, rec.id, info, height, i);
+    }
+    view.Put(kRecordsColumn, rec.id, rec.signed_record.SerializeAsString());
+    std::string receipt_bytes = receipt.SerializeAsString();
+    view.Put(kReceiptsColumn, rec.id, receipt_bytes);
+    records_tree.AddLeaf(rec.id);
+    receipts_tree.AddLeaf(receipt_bytes);
+    out.block.add_records(rec.signed_record.SerializeAsString());
+    *out.block.add_receipts() = std::move(receipt);
+    ++i;
+  }
+
+  cdl::v1::BlockHeader& header = out.header;
+  header.set_chain_id(chain_id());
+  header.set_height(height);
+  header.set_round(round);
+  header.set_proposer(proposer);
+  header.set_prev_hash(head.last_hash());
+  header.set_time_ms(time_ms);
+  header.set_records_root(records_tree.Root());
+  header.set_record_count(i);
+  header.set_receipts_root(receipts_tree.Root());
+  header.set_ledger_size(appender->size());
+  header.set_ledger_root(appender->Root());
+  out.header_bytes = header.SerializeAsString();
+  out.hash = cdl::verify::BlockHash(out.header_bytes);
+  out.block.set_header(out.header_bytes);
+
+  cdl::v1::LedgerHead& next = out.new_head;
+  next = head;
+  next.set_height(height);
+  next.set_ledger_size(appender->size());
+  next.set_ledger_root(header.ledger_root());
+  next.set_last_hash(out.hash);
+  next.set_last_time_ms(time_ms);
+  next.clear_merkle_border();
+  for (const auto& h : appender->border()) next.add_merkle_border(h);
+  next.set_total_records(head.total_records() + i);
+
+  view.Put(kBlocksColumn, EncodeU64BE(height), out.block.SerializeAsString());
+  if (appender->size() != head.ledger_size()) {
+    view.Put(kSizesColumn, EncodeU64BE(appender->size()), EncodeU64BE(height));
+  }
+  view.Put(kMetaColumn, kHeadKey, next.SerializeAsString());
+  out.batch = view.ToWriteBatch();
+  return out;
+}
+
+absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificate& commit) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (block.header.height() != head_.height() + 1 || block.header.prev_hash() != head_.last_hash()) {
+      return absl::FailedPreconditionError("block was not prepared on the current head");
+    }
+  }
+  if (commit.height() != block.header.height() || commit.block_hash() != block.hash) {
+    return absl::InvalidArgumentError("commit certificate is for another block");
+  }
+  block.batch.Put(kCommitsColumn, EncodeU64BE(block.header.height()), commit.SerializeAsString());
+  if (auto s = store_->Write(block.batch, /*sync=*/true); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  head_ = std::move(block.new_head);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Ledger::GetRecord(std::string_view record_id) const {
+  auto raw = store_->Get(kRecordsColumn, record_id);
+  if (absl::IsNotFound(raw.status())) {
+    return absl::NotFoundError(cdl::StrCat("record ", cdl::crypto::HexEncode(record_id), " is not on the ledger"));
+  }
+  return raw;
+}
+
+absl::StatusOr<cdl::v1::Receipt> Ledger::GetReceipt(std::string_view record_id) const {
+  auto raw = store_->Get(kReceiptsColumn, record_id);
+  if (absl::IsNotFound(raw.status())) {
+    return absl::NotFoundError(cdl::StrCat("no receipt for record ", cdl::crypto::HexEncode(record_id)));
+  }
+  return ParseStored<cdl::v1::Receipt>(raw, "receipt");
+}
+
+absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> Ledger::GetBlock(uint64_t height) const {
+  uint64_t top = head().height();
+  if (height == 0 || height > top) {
+    return absl::NotFoundError(cdl::StrCat("block ", height, " does not exist (height is ", top, ")"));
+  }
+  auto block = ParseStored<cdl::v1::Block>(store_->Get(kBlocksColumn, EncodeU64BE(height)), "block");
+  if (!block.ok()) return block.status();
+  auto commit = ParseStored<cdl::v1::CommitCertificate>(store_->Get(kCommitsColumn, EncodeU64BE(height)),
+                                                         "commit certificate");
+  if (!commit.ok()) return commit.status();
+  return std::make_pair(*std::move(block), *std::move(commit));
+}
+
+absl::StatusOr<cdl::v1::Checkpoint> Ledger::GetCheckpoint(uint64_t height) const {
+  if (height == 0) height = head().height();
+  if (height == 0) return absl::NotFoundError("no block has been committed yet");
+  auto block = GetBlock(height);
+  if (!block.ok()) return block.status();
+  cdl::v1::Checkpoint cp;
+  cp.set_header(block->first.header());
+  *cp.mutable_commit() = block->second;
+  return cp;
+}
+
+absl::StatusOr<std::pair<cdl::v1::InclusionProof, cdl::v1::Checkpoint>> Ledger::GetInclusionProof(
+    std::string_view record_id, uint64_t tree_size) const {
+  auto receipt = GetReceipt(record_id);
+  if (!receipt.ok()) return receipt.status();
+  if (receipt->status() != cdl::v1::RECORD_ACCEPTED) {
+    return absl::FailedPreconditionError(cdl::StrCat("record ", cdl::crypto::HexEncode(record_id),
+                                                      " was rejected and is not in the ledger tree"));
+  }
+  cdl::v1::LedgerHead h = head();
+  uint64_t height = h.height();
+  if (tree_size == 0) {
+    tree_size = h.ledger_size();
+  } else {
+    auto at = store_->Get(kSizesColumn, EncodeU64BE(tree_size));
+    if (absl::IsNotFound(at.status())) {
+      return absl::NotFoundError(cdl::StrCat("no checkpoint has ledger size ", tree_size));
+    }
+    if (!at.ok()) return at.status();
+    auto decoded = cdl::storage::DecodeU64BE(*at);
+    if (!decoded.ok()) return absl::DataLossError("corrupt size index");
+    height = *decoded;
+  }
+  if (receipt->ledger_index() >= tree_size) {
+    return absl::FailedPreconditionError(cdl::StrCat("record is leaf ", receipt->ledger_index(),
+                                                      ", beyond tree size ", tree_size));
+  }
+  auto hashes = cdl::crypto::InclusionProof(receipt->ledger_index(), tree_size, MerkleReader());
+  if (!hashes.ok()) return hashes.status();
+  auto checkpoint = GetCheckpoint(height);
+  if (!checkpoint.ok()) return checkpoint.status();
+  cdl::v1::InclusionProof proof;
+  proof.set_record_id(std::string(record_id));
+  proof.set_leaf_index(receipt->ledger_index());
+  proof.set_tree_size(tree_size);
+  for (auto& hash : *hashes) proof.add_hashes(std::move(hash));
+  return std::make_pair(std::move(proof), *std::move(checkpoint));
+}
+
+absl::StatusOr<std::pair<cdl::v1::ConsistencyProof, cdl::v1::Checkpoint>> Ledger::GetConsistencyProof(
+    uint64_t old_size, uint64_t new_size) const {
+  cdl::v1::LedgerHead h = head();
+  uint64_t height = h.height();
+  if (new_size == 0) new_size = h.ledger_size();
+  if (old_size > new_size || new_size > h.ledger_size()) {
+    return absl::InvalidArgumentError(cdl::StrCat("old_size ", old_size, " and new_size ", new_size,
+                                                   " must satisfy old <= new <= ", h.ledger_size()));
+  }
+  if (new_size != h.ledger_size()) {
+    auto at = store_->Get(kSizesColumn, EncodeU64BE(new_size));
+    if (absl::IsNotFound(at.status())) return absl::NotFoundError(cdl::StrCat("no checkpoint has ledger size ", new_size));
+    if (!at.ok()) return at.status();
+    auto decoded = cdl::storage::DecodeU64BE(*at);
+    if (!decoded.ok()) return absl::DataLossError("corrupt size index");
+    height = *decoded;
+  }
+  auto hashes = cdl::crypto::ConsistencyProof(old_size, new_size, MerkleReader());
+  if (!hashes.ok()) return hashes.status();
+  auto checkpoint = GetCheckpoint(height);
+  if (!checkpoint.ok()) return checkpoint.status();
+  cdl::v1::ConsistencyProof proof;
+  proof.set_old_size(old_size);
+  proof.set_new_size(new_size);
+  for (auto& hash : *hashes) proof.add_hashes(std::move(hash));
+  return std::make_pair(std::move(proof), *std::move(checkpoint));
+}
+
+absl::StatusOr<QueryPage> Ledger::Query(const QueryFilter& filter) const {
+  // The most selective index serves the query; other filters are applied to
+  // the record state of each hit.
+  std::string prefix;
+  if (!filter.member.empty()) {
+    prefix = IndexPrefix('m', filter.member);
+  } else if (!filter.park.empty()) {
+    prefix = IndexPrefix('k', filter.park);
+  } else if (!filter.period.empty()) {
+    prefix = IndexPrefix('p', filter.period);
+  } else if (!filter.record_type.empty()) {
+    prefix = IndexPrefix('t', filter.record_type);
+  } else {
+    prefix = IndexPrefix('z', "");
+  }
+  uint32_t page_size = filter.page_size == 0 ? 100 : std::min(filter.page_size, kMaxPageSize);
+  std::string start = prefix;
+  if (!filter.page_token.empty()) {
+    auto pos = cdl::crypto::HexDecode(filter.page_token);
+    if (!pos.ok() || pos->size() != 12) return absl::InvalidArgumentError("page_token: not a token this node issued");
+    start = cdl::StrCat(prefix, *pos);
+    start.push_back('\0');  // strictly after the last returned position
+  }
+  auto snapshot = store_->GetSnapshot();
+  cdl::storage::ReadOptions options{snapshot.get()};
+  auto it = store_->NewIterator(kIndexColumn, options);
+  QueryPage page;
+  size_t scanned = 0;
+  bool capped = false;
+  std::string last_pos;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    std::string_view key = it->key();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (page.entries.size() >= page_size || scanned >= kMaxScanPerQuery) {
+      capped = true;  // more index entries remain after last_pos
+      break;
+    }
+    ++scanned;
+    last_pos = std::string(key.substr(prefix.size()));
+    std::string id(it->value());
+    auto st = ParseStored<cdl::v1::RecordState>(store_->Get(kStatesColumn, id, options), "record state");
+    if (!st.ok()) return st.status();
+    if (!filter.record_type.empty() && st->record_type() != filter.record_type) continue;
+    if (!filter.period.empty() && st->period() != filter.period) continue;
+    if (!filter.park.empty() && st->park() != filter.park) continue;
+    if (!filter.member.empty() && st->author() != filter.member && st->subject_member() != filter.member) continue;
+    page.entries.push_back({std::move(id), *std::move(st)});
+  }
+  if (!it->status().ok()) return it->status();
+  if (capped) page.next_page_token = cdl::crypto::HexEncode(last_pos);
+  return page;
+}
+
+absl::StatusOr<cdl::v1::MemberState> Ledger::GetMember(std::string_view member_id) const {
+  auto raw = store_->Get(kMembersColumn, member_id);
+  if (absl::IsNotFound(raw.status())) {
+    return absl::NotFoundError(cdl::StrCat("member \"", member_id, "\" is not registered"));
+  }
+  return ParseStored<cdl::v1::MemberState>(raw, "member state");
+}
+
+absl::StatusOr<KeyCheck> Ledger::CheckSigner(std::string_view member, std::string_view key_id) const {
+  StateView view(store_.get());
+  int64_t now = head().last_time_ms();
+  return CheckSignerKey(view, member, key_id, now);
+}
+
+}  // namespace cdl::ledger

@@ -1,0 +1,113 @@
+// The ledger of one node: blocks, records, receipts, member and record state,
+// the RFC 6962 tree over accepted records, and the indexes behind queries, all
+// in one Store. Blocks are executed deterministically (rules.h) and committed
+// with their commit certificate in one synced write.
+//
+// Thread-safety: one writer thread calls Prepare/Commit; any thread may read
+// concurrently. Readers see whole blocks only.
+#ifndef CDL_NODE_LEDGER_LEDGER_H_
+#define CDL_NODE_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "crypto/merkle.h"
+#include "ledger.pb.h"
+#include "node/ledger/rules.h"
+#include "node/storage/store.h"
+#include "node/verify/genesis.h"
+#include "node/verify/record.h"
+#include "state.pb.h"
+
+namespace cdl::ledger {
+
+struct QueryFilter {
+  std::string member;       // author or subject
+  std::string record_type;  // payload name
+  std::string period;
+  std::string park;
+  uint32_t page_size = 100;
+  std::string page_token;
+};
+
+struct QueryEntry {
+  std::string record_id;
+  cdl::v1::RecordState state;
+};
+
+struct QueryPage {
+  std::vector<QueryEntry> entries;
+  std::string next_page_token;  // empty at the end
+};
+
+// A block executed on top of the current head but not yet durable.
+struct PreparedBlock {
+  cdl::v1::Block block;
+  cdl::v1::BlockHeader header;
+  std::string header_bytes;
+  std::string hash;
+  cdl::v1::LedgerHead new_head;
+  cdl::storage::WriteBatch batch;
+};
+
+class Ledger {
+ public:
+  // Opens the ledger in `store`. A new store is initialised from the genesis
+  // (founders become members at height 0); an existing one must have been
+  // created from the same genesis (FailedPrecondition otherwise).
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(std::unique_ptr<cdl::storage::Store> store,
+                                                      cdl::verify::TrustedGenesis genesis);
+
+  const cdl::verify::TrustedGenesis& genesis() const { return genesis_; }
+  const std::string& chain_id() const { return genesis_.chain_id(); }
+  cdl::v1::LedgerHead head() const;
+  cdl::storage::Store* store() { return store_.get(); }
+
+  // Executes `records` (signatures verified by the caller) as block head+1 at
+  // `time_ms` (must exceed the head's time). Changes nothing until Commit.
+  absl::StatusOr<PreparedBlock> Prepare(const std::vector<const cdl::verify::ParsedRecord*>& records,
+                                        int64_t time_ms, uint64_t round, const std::string& proposer);
+
+  // Makes `block` durable with its commit certificate (one synced write) and
+  // moves the head. The block must have been prepared on the current head.
+  absl::Status Commit(PreparedBlock block, const cdl::v1::CommitCertificate& commit);
+
+  // --- reads (any thread) ---
+  absl::StatusOr<std::string> GetRecord(std::string_view record_id) const;
+  absl::StatusOr<cdl::v1::Receipt> GetReceipt(std::string_view record_id) const;
+  absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> GetBlock(uint64_t height) const;
+  // height 0 = latest. NotFound before the first block.
+  absl::StatusOr<cdl::v1::Checkpoint> GetCheckpoint(uint64_t height) const;
+  // Proof against the checkpoint of the first block whose ledger_size is
+  // `tree_size` (0 = latest).
+  absl::StatusOr<std::pair<cdl::v1::InclusionProof, cdl::v1::Checkpoint>> GetInclusionProof(
+      std::string_view record_id, uint64_t tree_size) const;
+  absl::StatusOr<std::pair<cdl::v1::ConsistencyProof, cdl::v1::Checkpoint>> GetConsistencyProof(
+      uint64_t old_size, uint64_t new_size) const;
+  absl::StatusOr<QueryPage> Query(const QueryFilter& filter) const;
+  absl::StatusOr<cdl::v1::MemberState> GetMember(std::string_view member_id) const;
+  // Whether `member`'s key `key_id` may sign now (committed state, head time).
+  absl::StatusOr<KeyCheck> CheckSigner(std::string_view member, std::string_view key_id) const;
+
+ private:
+  Ledger(std::unique_ptr<cdl::storage::Store> store, cdl::verify::TrustedGenesis genesis)
+      : store_(std::move(store)), genesis_(std::move(genesis)) {}
+  absl::Status Initialise();
+  cdl::crypto::NodeReader MerkleReader() const;
+  void Index(StateView& view, const std::string& id, const AcceptedInfo& info, uint64_t height,
+             uint32_t index) const;
+
+  std::unique_ptr<cdl::storage::Store> store_;
+  cdl::verify::TrustedGenesis genesis_;
+  mutable absl::Mutex mu_;
+  cdl::v1::LedgerHead head_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cdl::ledger
+
+#endif  // CDL_NODE_LEDGER_LEDGER_H_

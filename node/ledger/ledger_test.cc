@@ -1,0 +1,252 @@
+#include "node/ledger/ledger.h"
+
+#include <filesystem>
+
+#include "crypto/hash.h"
+#include "crypto/merkle.h"
+#include "gtest/gtest.h"
+#include "node/ledger/test_util.h"
+#include "node/storage/store.h"
+
+namespace cdl::ledger {
+namespace {
+
+using testing::TestChain;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(cdl::storage::NewMemoryStore(LedgerColumns())); }
+
+  void Open(std::unique_ptr<cdl::storage::Store> store) {
+    auto ledger = Ledger::Open(std::move(store), chain_.genesis());
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ledger_ = *std::move(ledger);
+  }
+
+  // Executes and commits one block of `records`; returns the receipts.
+  std::vector<cdl::v1::Receipt> Commit(const std::vector<std::string>& records) {
+    std::vector<cdl::verify::ParsedRecord> parsed;
+    for (const auto& r : records) {
+      auto p = cdl::verify::ParseSignedRecord(r);
+      EXPECT_TRUE(p.ok()) << p.status();
+      parsed.push_back(*std::move(p));
+    }
+    std::vector<const cdl::verify::ParsedRecord*> ptrs;
+    for (const auto& p : parsed) ptrs.push_back(&p);
+    time_ms_ += 1000;
+    auto block = ledger_->Prepare(ptrs, time_ms_, 1, "v1");
+    EXPECT_TRUE(block.ok()) << block.status();
+    auto sig = cdl::verify::SignCommit(chain_.validator_key(), "v1", "test-chain", block->header.height(), block->hash);
+    cdl::v1::CommitCertificate commit;
+    commit.set_height(block->header.height());
+    commit.set_block_hash(block->hash);
+    *commit.add_signatures() = *sig;
+    std::vector<cdl::v1::Receipt> receipts(block->block.receipts().begin(), block->block.receipts().end());
+    EXPECT_TRUE(ledger_->Commit(*std::move(block), commit).ok());
+    return receipts;
+  }
+
+  cdl::v1::Receipt CommitOne(const std::string& record) { return Commit({record})[0]; }
+
+  TestChain chain_;
+  std::unique_ptr<Ledger> ledger_;
+  int64_t time_ms_ = 1'700'000'100'000;
+};
+
+TEST_F(LedgerTest, FoundersAreMembersAtGenesis) {
+  auto m = ledger_->GetMember("reg-cn");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->registration().role(), cdl::v1::ROLE_REGULATOR);
+  EXPECT_EQ(m->last_sequence(), 0u);
+  EXPECT_EQ(ledger_->head().height(), 0u);
+  EXPECT_TRUE(absl::IsNotFound(ledger_->GetCheckpoint(0).status()));
+}
+
+TEST_F(LedgerTest, RegisterParkEnterpriseAndDisclose) {
+  auto r1 = CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  EXPECT_EQ(r1.status(), cdl::v1::RECORD_ACCEPTED) << r1.message();
+  auto r2 = CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  EXPECT_EQ(r2.status(), cdl::v1::RECORD_ACCEPTED) << r2.message();
+  auto r3 = CommitOne(chain_.Disclosure("ent-1", "2026", "1500.25"));
+  EXPECT_EQ(r3.status(), cdl::v1::RECORD_ACCEPTED) << r3.message();
+  EXPECT_EQ(r3.ledger_index(), 2u);
+  EXPECT_EQ(ledger_->head().ledger_size(), 3u);
+  EXPECT_EQ(ledger_->head().height(), 3u);
+
+  auto page = ledger_->Query({.member = "ent-1"});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->entries.size(), 2u);  // its registration and its disclosure
+  auto by_period = ledger_->Query({.period = "2026"});
+  ASSERT_TRUE(by_period.ok());
+  ASSERT_EQ(by_period->entries.size(), 1u);
+  EXPECT_EQ(by_period->entries[0].record_id, r3.record_id());
+  auto by_park = ledger_->Query({.record_type = "disclosure", .park = "park-a"});
+  ASSERT_TRUE(by_park.ok());
+  EXPECT_EQ(by_park->entries.size(), 1u);
+}
+
+TEST_F(LedgerTest, RejectionsConsumeSequenceAndLeaveNoState) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  // A park may not register a certifier.
+  auto wrong_role = CommitOne(chain_.Register("park-a", "cert-x", cdl::v1::ROLE_CERTIFIER, "CN"));
+  EXPECT_EQ(wrong_role.status(), cdl::v1::RECORD_REJECTED);
+  EXPECT_EQ(wrong_role.code(), cdl::v1::REJECT_ROLE_NOT_ALLOWED);
+  EXPECT_TRUE(absl::IsNotFound(ledger_->GetMember("cert-x").status()));
+  EXPECT_EQ(ledger_->GetMember("park-a")->last_sequence(), 1u);
+  // The next record of the same author goes through.
+  auto ok = CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  EXPECT_EQ(ok.status(), cdl::v1::RECORD_ACCEPTED) << ok.message();
+  EXPECT_EQ(ledger_->head().ledger_size(), 2u);  // rejected records are not in the tree
+}
+
+TEST_F(LedgerTest, WrongJurisdictionAndDuplicateMember) {
+  auto r = CommitOne(chain_.Register("reg-cn", "park-eu", cdl::v1::ROLE_PARK, "EU"));
+  EXPECT_EQ(r.code(), cdl::v1::REJECT_JURISDICTION);
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  auto dup = CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  EXPECT_EQ(dup.code(), cdl::v1::REJECT_ALREADY_EXISTS);
+}
+
+TEST_F(LedgerTest, SequenceMustBeExactlyNext) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  chain_.RewindSequence("reg-cn", 0);  // replays sequence 1
+  auto replay = CommitOne(chain_.Register("reg-cn", "park-b", cdl::v1::ROLE_PARK, "CN"));
+  EXPECT_EQ(replay.code(), cdl::v1::REJECT_BAD_SEQUENCE);
+  EXPECT_NE(replay.message().find("expected 2"), std::string::npos) << replay.message();
+  EXPECT_EQ(ledger_->GetMember("reg-cn")->last_sequence(), 1u);  // not consumed
+}
+
+TEST_F(LedgerTest, SupersedeMarksOldDisclosureAndRefusesSecondSupersede) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  auto first = CommitOne(chain_.Disclosure("ent-1", "2025", "100"));
+  auto second = CommitOne(chain_.Disclosure("ent-1", "2025", "110", first.record_id()));
+  EXPECT_EQ(second.status(), cdl::v1::RECORD_ACCEPTED) << second.message();
+  auto third = CommitOne(chain_.Disclosure("ent-1", "2025", "120", first.record_id()));
+  EXPECT_EQ(third.code(), cdl::v1::REJECT_SUPERSEDED);
+  auto other_period = CommitOne(chain_.Disclosure("ent-1", "2026", "120", second.record_id()));
+  EXPECT_EQ(other_period.code(), cdl::v1::REJECT_INVALID_FIELD);
+  auto unknown = CommitOne(chain_.Disclosure("ent-1", "2025", "120", std::string(32, 'x')));
+  EXPECT_EQ(unknown.code(), cdl::v1::REJECT_UNKNOWN_REFERENCE);
+}
+
+TEST_F(LedgerTest, RegulatorMayNotDisclose) {
+  auto r = CommitOne(chain_.Disclosure("reg-cn", "2026", "1"));
+  EXPECT_EQ(r.code(), cdl::v1::REJECT_ROLE_NOT_ALLOWED);
+}
+
+TEST_F(LedgerTest, RevokedKeyCannotSign) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  auto old_key_id = chain_.key("park-a").public_key().KeyId();
+  auto new_key = TestChain::Generate(cdl::crypto::Algorithm::kEd25519);
+  cdl::v1::RecordBody body = chain_.Body("park-a");
+  *body.mutable_key_rotation()->add_add_keys() = testing::KeyInfo(new_key.public_key());
+  body.mutable_key_rotation()->set_member_id("park-a");
+  body.mutable_key_rotation()->add_revoke_key_ids(old_key_id);
+  auto rotated = CommitOne(chain_.Sign(body));
+  ASSERT_EQ(rotated.status(), cdl::v1::RECORD_ACCEPTED) << rotated.message();
+  // The old key is refused, the new (Ed25519) key works.
+  auto stale = CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  EXPECT_EQ(stale.code(), cdl::v1::REJECT_KEY_REVOKED);
+  chain_.SetKey("park-a", std::move(new_key));
+  auto fresh = CommitOne(chain_.Register("park-a", "ent-2", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  EXPECT_EQ(fresh.status(), cdl::v1::RECORD_ACCEPTED) << fresh.message();
+}
+
+TEST_F(LedgerTest, InclusionAndConsistencyProofsVerifyAgainstCheckpoints) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(CommitOne(chain_.Register("reg-cn", "park-" + std::to_string(i), cdl::v1::ROLE_PARK, "CN"))
+                      .record_id());
+  }
+  auto genesis = chain_.genesis();
+  for (const auto& id : ids) {
+    auto proof = ledger_->GetInclusionProof(id, 0);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    auto header = cdl::verify::VerifyCheckpoint(genesis, proof->second);
+    ASSERT_TRUE(header.ok()) << header.status();
+    EXPECT_TRUE(cdl::verify::VerifyRecordInclusion(*header, proof->first, id).ok());
+    EXPECT_FALSE(cdl::verify::VerifyRecordInclusion(*header, proof->first, ids[0] == id ? ids[1] : ids[0]).ok());
+  }
+  // A proof at an older tree size, against that size's checkpoint.
+  auto old = ledger_->GetInclusionProof(ids[1], 3);
+  ASSERT_TRUE(old.ok()) << old.status();
+  auto old_header = cdl::verify::VerifyCheckpoint(genesis, old->second);
+  ASSERT_TRUE(old_header.ok());
+  EXPECT_EQ(old_header->ledger_size(), 3u);
+  EXPECT_TRUE(cdl::verify::VerifyRecordInclusion(*old_header, old->first, ids[1]).ok());
+
+  auto consistency = ledger_->GetConsistencyProof(3, 0);
+  ASSERT_TRUE(consistency.ok()) << consistency.status();
+  auto new_header = cdl::verify::VerifyCheckpoint(genesis, consistency->second);
+  ASSERT_TRUE(new_header.ok());
+  std::vector<std::string> hashes(consistency->first.hashes().begin(), consistency->first.hashes().end());
+  EXPECT_TRUE(cdl::crypto::VerifyConsistency(3, 5, old_header->ledger_root(), new_header->ledger_root(), hashes).ok());
+}
+
+TEST_F(LedgerTest, QueryPaginates) {
+  for (int i = 0; i < 7; ++i) CommitOne(chain_.Register("reg-cn", "p" + std::to_string(i), cdl::v1::ROLE_PARK, "CN"));
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = ledger_->Query({.record_type = "member_registration", .page_size = 3, .page_token = token});
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& e : page->entries) seen.push_back(e.record_id);
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(pages, 3);
+  EXPECT_FALSE(ledger_->Query({.page_token = "zz"}).ok());
+}
+
+TEST_F(LedgerTest, RecordAlreadyOnLedgerIsSkippedNotOverwritten) {
+  std::string reg = chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN");
+  auto first = CommitOne(reg);
+  ASSERT_EQ(first.status(), cdl::v1::RECORD_ACCEPTED);
+  auto receipts = Commit({reg, chain_.Register("reg-cn", "park-b", cdl::v1::ROLE_PARK, "CN")});
+  ASSERT_EQ(receipts.size(), 1u);
+  EXPECT_EQ(ledger_->GetReceipt(first.record_id())->status(), cdl::v1::RECORD_ACCEPTED);
+}
+
+TEST(LedgerRocksTest, StateSurvivesReopenAndGenesisIsChecked) {
+  auto dir = std::filesystem::temp_directory_path() / ("cdl-ledger-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  TestChain chain;
+  std::string root;
+  {
+    auto store = cdl::storage::OpenRocksStore(dir.string(), LedgerColumns());
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto ledger = Ledger::Open(*std::move(store), chain.genesis());
+    ASSERT_TRUE(ledger.ok());
+    auto rec = cdl::verify::ParseSignedRecord(chain.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+    auto block = (*ledger)->Prepare({&*rec}, 1'800'000'000'000, 1, "v1");
+    ASSERT_TRUE(block.ok());
+    cdl::v1::CommitCertificate commit;
+    commit.set_height(1);
+    commit.set_block_hash(block->hash);
+    ASSERT_TRUE((*ledger)->Commit(*std::move(block), commit).ok());
+    root = (*ledger)->head().ledger_root();
+  }
+  {
+    auto store = cdl::storage::OpenRocksStore(dir.string(), LedgerColumns());
+    ASSERT_TRUE(store.ok());
+    auto ledger = Ledger::Open(*std::move(store), chain.genesis());
+    ASSERT_TRUE(ledger.ok());
+    EXPECT_EQ((*ledger)->head().height(), 1u);
+    EXPECT_EQ((*ledger)->head().ledger_root(), root);
+    EXPECT_EQ((*ledger)->GetMember("reg-cn")->last_sequence(), 1u);
+  }
+  {
+    TestChain other;
+    auto store = cdl::storage::OpenRocksStore(dir.string(), LedgerColumns());
+    ASSERT_TRUE(store.ok());
+    auto ledger = Ledger::Open(*std::move(store), other.genesis());
+    EXPECT_TRUE(absl::IsFailedPrecondition(ledger.status())) << ledger.status();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace cdl::ledger

@@ -1,0 +1,68 @@
+// The deterministic record rules: given ledger state and block context, decide
+// whether a record is ACCEPTED (and apply it) or REJECTED (with a reason code
+// and a message naming the field). Every node applies the same rules to the
+// same blocks and reaches the same state.
+#ifndef CDL_NODE_LEDGER_RULES_H_
+#define CDL_NODE_LEDGER_RULES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger.pb.h"
+#include "node/ledger/state_view.h"
+#include "node/verify/record.h"
+#include "state.pb.h"
+
+namespace cdl::ledger {
+
+struct ExecContext {
+  std::string chain_id;
+  int64_t block_time_ms = 0;  // the only clock rules ever read
+  uint64_t height = 0;
+  uint32_t index = 0;         // position in the block
+};
+
+// What the ledger needs to index an accepted record.
+struct AcceptedInfo {
+  cdl::v1::RecordState state;
+  std::string subject_member;  // member the record is about (registration, disclosure)
+  std::string park;            // park of the author or subject, if any
+  std::string period;          // reporting period, if any
+};
+
+struct ExecOutcome {
+  cdl::v1::Receipt receipt;
+  std::optional<AcceptedInfo> accepted;  // set iff receipt.status() == ACCEPTED
+};
+
+// Executes one record whose signatures the caller has already verified against
+// the keys they name (admission does that). Re-checks against state that each
+// signer and key is registered and active at block time, the author's sequence,
+// the role and the payload rules. A rejected record leaves no state behind
+// except its consumed sequence. A non-OK status means the store failed:
+// the block must be abandoned, never partially applied.
+absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& record,
+                                          const ExecContext& context, StateView& view);
+
+// Reads a member's state; NotFound if it is not registered.
+absl::StatusOr<cdl::v1::MemberState> LoadMember(const StateView& view, std::string_view member_id);
+
+// Genesis founders enter the state as active members at height 0.
+void ApplyFounder(const cdl::v1::MemberRegistration& founder, int64_t genesis_time_ms,
+                  StateView& view);
+
+// The active key `key_id` of `member` at `time_ms`, or why there is none
+// (REJECT_UNKNOWN_MEMBER / REJECT_MEMBER_INACTIVE / REJECT_UNKNOWN_KEY / REJECT_KEY_REVOKED).
+struct KeyCheck {
+  cdl::v1::RejectCode code = cdl::v1::REJECT_NONE;
+  std::string message;
+  std::optional<cdl::v1::PublicKeyInfo> key;
+};
+absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
+                                        std::string_view key_id, int64_t time_ms);
+
+}  // namespace cdl::ledger
+
+#endif  // CDL_NODE_LEDGER_RULES_H_

@@ -1,0 +1,222 @@
+// cdl-node: parses flags / config, wires storage, ledger, node and gRPC, runs
+// until SIGTERM or SIGINT.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "crypto/keys.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+#include "node/ledger/ledger.h"
+#include "node/net/ledger_service.h"
+#include "node/net/node.h"
+#include "node/storage/store.h"
+#include "node/verify/genesis.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Flags {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:7400";
+  std::string genesis;
+  std::string key;
+  std::string validator_id;
+  std::string config;
+  std::string log_level = "info";
+  bool dev = false;
+  size_t max_block_records = 4000;
+  int flush_ms = 10;
+  int verify_threads = 2;
+};
+
+int Fail(const std::string& message) {
+  std::cerr << "cdl-node: " << message << "\n";
+  return 1;
+}
+
+absl::Status WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) return absl::InternalError("cannot write " + path.string());
+  return absl::OkStatus();
+}
+
+cdl::v1::PublicKeyInfo KeyInfo(const cdl::crypto::PublicKey& key) {
+  cdl::v1::PublicKeyInfo info;
+  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
+  info.set_public_key(key.der());
+  return info;
+}
+
+// --dev: a one-validator chain with a founding regulator, created on first start.
+absl::Status PrepareDevDataDir(Flags& flags) {
+  if (flags.data_dir.empty()) flags.data_dir = "cdl-dev-data";
+  fs::create_directories(flags.data_dir);
+  fs::path dir(flags.data_dir);
+  fs::path genesis_path = dir / "genesis.json";
+  if (flags.genesis.empty()) flags.genesis = genesis_path.string();
+  if (flags.key.empty()) flags.key = (dir / "validator.key").string();
+  if (flags.validator_id.empty()) flags.validator_id = "validator-1";
+  if (fs::exists(genesis_path)) return absl::OkStatus();
+
+  auto validator = cdl::crypto::PrivateKey::Generate(cdl::crypto::Algorithm::kEcdsaP256Sha256);
+  auto founder = cdl::crypto::PrivateKey::Generate(cdl::crypto::Algorithm::kEcdsaP256Sha256);
+  if (!validator.ok() || !founder.ok()) return absl::InternalError("key generation failed");
+  if (auto s = cdl::crypto::WritePrivateKeyFile(flags.key, *validator, /*overwrite=*/true); !s.ok()) return s;
+  if (auto s = cdl::crypto::WritePrivateKeyFile((dir / "founder.key").string(), *founder, true); !s.ok()) return s;
+  if (auto s = cdl::crypto::WritePublicKeyFile((dir / "founder.key.pub").string(), founder->public_key(), true); !s.ok())
+    return s;
+
+  cdl::v1::Genesis genesis;
+  genesis.set_chain_id("cdl-dev");
+  genesis.set_genesis_time_ms(absl::ToUnixMillis(absl::Now()));
+  auto* v = genesis.add_validators();
+  v->set_id(flags.validator_id);
+  *v->mutable_key() = KeyInfo(validator->public_key());
+  v->set_address(flags.listen);
+  v->set_operator_member("dev-regulator");
+  auto* f = genesis.add_founders();
+  f->set_member_id("dev-regulator");
+  f->set_role(cdl::v1::ROLE_REGULATOR);
+  f->set_jurisdiction("CN");
+  f->set_name("Development regulator");
+  *f->add_keys() = KeyInfo(founder->public_key());
+  return WriteFile(genesis_path, cdl::verify::GenesisToJson(genesis));
+}
+
+absl::Status LoadConfig(const std::string& path, Flags& flags) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("config file " + path + " cannot be opened");
+  auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return absl::InvalidArgumentError(path + ": not a JSON object");
+  for (auto& [key, value] : json.items()) {
+    auto str = [&](std::string& out) -> absl::Status {
+      if (!value.is_string()) return absl::InvalidArgumentError(path + ": \"" + key + "\" must be a string");
+      out = value.get<std::string>();
+      return absl::OkStatus();
+    };
+    absl::Status s;
+    if (key == "data_dir") s = str(flags.data_dir);
+    else if (key == "listen") s = str(flags.listen);
+    else if (key == "genesis") s = str(flags.genesis);
+    else if (key == "key") s = str(flags.key);
+    else if (key == "validator_id") s = str(flags.validator_id);
+    else if (key == "log_level") s = str(flags.log_level);
+    else if (key == "max_block_records" && value.is_number_unsigned()) flags.max_block_records = value.get<size_t>();
+    else if (key == "flush_ms" && value.is_number_unsigned()) flags.flush_ms = value.get<int>();
+    else return absl::InvalidArgumentError(path + ": unknown or mistyped setting \"" + key + "\"");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Finds the genesis validator whose key is `key`.
+std::string ValidatorIdForKey(const cdl::verify::TrustedGenesis& genesis, const cdl::crypto::PrivateKey& key) {
+  std::string key_id = key.public_key().KeyId();
+  for (size_t i = 0; i < genesis.validator_count(); ++i) {
+    if (genesis.validator_key(static_cast<int>(i)).KeyId() == key_id) return genesis.proto().validators(i).id();
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"cdl-node: a validator of the Carbon Disclosure Ledger"};
+  app.add_option("--config", flags.config, "JSON config file (keys: data_dir, listen, genesis, key, ...)");
+  app.add_option("--data-dir", flags.data_dir, "Folder for the ledger database");
+  app.add_option("--listen", flags.listen, "Client API address (host:port)")->capture_default_str();
+  app.add_option("--genesis", flags.genesis, "Genesis file (JSON)");
+  app.add_option("--key", flags.key, "This validator's private key file (PEM, mode 0600)");
+  app.add_option("--validator-id", flags.validator_id, "This validator's id (default: found from --key)");
+  app.add_flag("--dev", flags.dev, "One embedded validator with a generated genesis and founder key");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")->capture_default_str();
+  app.add_option("--max-block-records", flags.max_block_records, "Most records in one block")->capture_default_str();
+  app.add_option("--flush-ms", flags.flush_ms, "Batching window before a block is cut")->capture_default_str();
+  app.add_option("--verify-threads", flags.verify_threads, "Signature verification threads")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (!flags.config.empty()) {
+    Flags from_file = flags;
+    if (auto s = LoadConfig(flags.config, from_file); !s.ok()) return Fail(std::string(s.message()));
+    // Command-line flags win over the file.
+    for (auto* opt : app.get_options()) {
+      if (opt->count() > 0) continue;
+      const std::string& name = opt->get_name();
+      if (name == "--data-dir") flags.data_dir = from_file.data_dir;
+      else if (name == "--listen") flags.listen = from_file.listen;
+      else if (name == "--genesis") flags.genesis = from_file.genesis;
+      else if (name == "--key") flags.key = from_file.key;
+      else if (name == "--validator-id") flags.validator_id = from_file.validator_id;
+      else if (name == "--log-level") flags.log_level = from_file.log_level;
+      else if (name == "--max-block-records") flags.max_block_records = from_file.max_block_records;
+      else if (name == "--flush-ms") flags.flush_ms = from_file.flush_ms;
+    }
+  }
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  if (flags.dev) {
+    if (auto s = PrepareDevDataDir(flags); !s.ok()) return Fail(std::string(s.message()));
+  }
+  if (flags.data_dir.empty() || flags.genesis.empty() || flags.key.empty()) {
+    return Fail("--data-dir, --genesis and --key are required (or use --dev)");
+  }
+
+  // Block the signals before any thread starts; a dedicated thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto genesis = cdl::verify::TrustedGenesis::FromFile(flags.genesis);
+  if (!genesis.ok()) return Fail(std::string(genesis.status().message()));
+  auto key = cdl::crypto::ReadPrivateKeyFile(flags.key);
+  if (!key.ok()) return Fail(std::string(key.status().message()));
+  if (flags.validator_id.empty()) flags.validator_id = ValidatorIdForKey(*genesis, *key);
+  if (flags.validator_id.empty()) return Fail("the key in " + flags.key + " is not a validator key of the genesis");
+
+  auto store = cdl::storage::OpenRocksStore((fs::path(flags.data_dir) / "db").string(), cdl::ledger::LedgerColumns());
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto ledger = cdl::ledger::Ledger::Open(*std::move(store), *std::move(genesis));
+  if (!ledger.ok()) return Fail(std::string(ledger.status().message()));
+
+  cdl::net::NodeOptions options;
+  options.validator_id = flags.validator_id;
+  options.max_block_records = flags.max_block_records;
+  options.flush_interval = absl::Milliseconds(flags.flush_ms);
+  options.verify_threads = flags.verify_threads;
+  auto node = cdl::net::Node::Create(*std::move(ledger), *std::move(key), options);
+  if (!node.ok()) return Fail(std::string(node.status().message()));
+
+  cdl::net::LedgerService service(node->get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(cdl::net::kMaxRequestBytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) return Fail("cannot listen on " + flags.listen + " (address in use?)");
+
+  (*node)->Start();
+  cdl::v1::LedgerHead head = (*node)->ledger().head();
+  spdlog::info("cdl-node {} serving chain {} on {} (height {}, ledger size {})", flags.validator_id,
+               (*node)->ledger().chain_id(), flags.listen, head.height(), head.ledger_size());
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("signal {} received, shutting down", signal_number);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  (*node)->Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}

@@ -1,0 +1,333 @@
+#include "node/net/node.h"
+
+#include <chrono>
+
+#include "crypto/str_cat.h"
+#include "crypto/hash.h"
+#include "node/verify/genesis.h"
+#include "spdlog/spdlog.h"
+
+namespace cdl::net {
+namespace {
+
+class RealClock : public Clock {
+ public:
+  int64_t NowMs() override { return absl::ToUnixMillis(absl::Now()); }
+};
+
+std::string Hex(std::string_view s) { return cdl::crypto::HexEncode(s); }
+
+}  // namespace
+
+Clock* SystemClock() {
+  static RealClock clock;
+  return &clock;
+}
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(std::unique_ptr<cdl::ledger::Ledger> ledger,
+                                                   cdl::crypto::PrivateKey validator_key, NodeOptions options,
+                                                   Clock* clock) {
+  const auto& genesis = ledger->genesis();
+  int index = genesis.ValidatorIndex(options.validator_id);
+  if (index < 0) {
+    return absl::InvalidArgumentError(cdl::StrCat("validator \"", options.validator_id,
+                                                   "\" is not in the genesis validator set"));
+  }
+  if (genesis.validator_key(index).KeyId() != validator_key.public_key().KeyId()) {
+    return absl::InvalidArgumentError(cdl::StrCat("the key file is not validator \"", options.validator_id,
+                                                   "\"'s key in the genesis"));
+  }
+  if (genesis.validator_count() != 1) {
+    return absl::UnimplementedError(
+        cdl::StrCat("the genesis names ", genesis.validator_count(),
+                     " validators; this build orders blocks with a single validator only "
+                     "(multi-validator BFT ordering is not built yet)"));
+  }
+  return std::unique_ptr<Node>(new Node(std::move(ledger), std::move(validator_key), std::move(options), clock));
+}
+
+Node::Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey key, NodeOptions options,
+           Clock* clock)
+    : ledger_(std::move(ledger)),
+      key_(std::move(key)),
+      options_(std::move(options)),
+      clock_(clock),
+      mempool_(options_.mempool),
+      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)) {}
+
+Node::~Node() { Stop(); }
+
+void Node::Start() {
+  if (started_.exchange(true)) return;
+  producer_ = std::thread([this] { ProducerLoop(); });
+}
+
+void Node::Stop() {
+  if (stopping_.exchange(true)) return;
+  mempool_.Wake();
+  if (producer_.joinable()) producer_.join();
+  verifiers_.reset();  // finishes queued admissions
+  ExpireWaiters(/*all=*/true);
+}
+
+NodeStats Node::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+uint64_t Node::NextSequence(const std::string& member) const {
+  auto m = ledger_->GetMember(member);
+  uint64_t last = m.ok() ? m->last_sequence() : 0;
+  return mempool_.NextSequence(member, last);
+}
+
+void Node::Submit(std::string signed_record, bool wait, absl::Duration wait_for, ReceiptCallback done) {
+  if (stopping_.load()) {
+    done(absl::UnavailableError("node is shutting down"));
+    return;
+  }
+  if (!healthy_.load()) {
+    done(absl::UnavailableError("node halted after a storage failure; see its log and restart it"));
+    return;
+  }
+  if (wait_for <= absl::ZeroDuration()) wait_for = options_.default_wait;
+  wait_for = std::min(wait_for, options_.max_wait);
+  absl::Time deadline = absl::Now() + wait_for;
+  // The task owns the callback; if the pool refuses, answer here.
+  auto shared_done = std::make_shared<ReceiptCallback>(std::move(done));
+  auto bytes = std::make_shared<std::string>(std::move(signed_record));
+  bool queued = verifiers_ && verifiers_->TrySchedule([this, bytes, wait, deadline, shared_done] {
+    Admit(std::move(*bytes), wait, deadline, std::move(*shared_done));
+  });
+  if (!queued) {
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.refused;
+    }
+    (*shared_done)(absl::ResourceExhaustedError("node is overloaded (verification queue full); retry later"));
+  }
+}
+
+absl::StatusOr<cdl::crypto::PublicKey> Node::KeyFor(const cdl::v1::PublicKeyInfo& info, const std::string& key_id) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = key_cache_.find(key_id);
+    if (it != key_cache_.end()) return it->second;
+  }
+  auto key = cdl::verify::ParsePublicKeyInfo("key", info);
+  if (!key.ok()) return key.status();
+  absl::MutexLock lock(&mu_);
+  if (key_cache_.size() > 100000) key_cache_.clear();
+  key_cache_.emplace(key_id, *key);
+  return key;
+}
+
+void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done) {
+  auto refuse = [&](absl::Status status) {
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.refused;
+    }
+    done(std::move(status));
+  };
+  auto parsed = cdl::verify::ParseSignedRecord(bytes);
+  if (!parsed.ok()) return refuse(parsed.status());
+  auto record = std::make_shared<cdl::verify::ParsedRecord>(*std::move(parsed));
+  if (auto s = cdl::verify::CheckStateless(*record, ledger_->chain_id()); !s.ok()) return refuse(s);
+
+  // Already committed: a replay of the same record.
+  if (auto receipt = ledger_->GetReceipt(record->id); receipt.ok()) {
+    return refuse(absl::AlreadyExistsError(cdl::StrCat(
+        "record ", Hex(record->id), " is already on the ledger at height ", receipt->height(), " (",
+        receipt->status() == cdl::v1::RECORD_ACCEPTED ? "ACCEPTED" : "REJECTED", ")")));
+  }
+  const std::string& author = record->body.author();
+  auto member = ledger_->GetMember(author);
+  if (!member.ok()) {
+    return refuse(absl::PermissionDeniedError(cdl::StrCat(
+        "body.author: \"", author, "\" is not a registered member (if its registration was just "
+        "submitted, wait until it is ACCEPTED)")));
+  }
+  for (int i = 0; i < record->signed_record.signatures_size(); ++i) {
+    const auto& sig = record->signed_record.signatures(i);
+    auto check = ledger_->CheckSigner(sig.member(), sig.key_id());
+    if (!check.ok()) return refuse(check.status());
+    if (check->code != cdl::v1::REJECT_NONE) {
+      return refuse(absl::PermissionDeniedError(cdl::StrCat("signed_record.signatures[", i, "]: ", check->message)));
+    }
+    auto key = KeyFor(*check->key, sig.key_id());
+    if (!key.ok()) return refuse(absl::InternalError("registered key does not parse"));
+    if (!cdl::verify::VerifyRecordSignature(*key, record->id, sig.signature()).ok()) {
+      return refuse(absl::PermissionDeniedError(cdl::StrCat("signed_record.signatures[", i,
+                                                             "]: signature does not verify with key ",
+                                                             Hex(sig.key_id()), " of \"", sig.member(), "\"")));
+    }
+  }
+
+  if (record->body.sequence() <= member->last_sequence()) {
+    return refuse(absl::FailedPreconditionError(cdl::StrCat(
+        "body.sequence: ", record->body.sequence(), " of \"", author, "\" is already used (replay?); the next is ",
+        NextSequence(author))));
+  }
+
+  cdl::v1::Receipt admitted;
+  admitted.set_record_id(record->id);
+  admitted.set_status(cdl::v1::RECORD_ADMITTED);
+  admitted.set_author(author);
+  admitted.set_sequence(record->body.sequence());
+  std::string id = record->id;
+  if (wait) {
+    absl::MutexLock lock(&mu_);
+    waiters_[id].push_back(Waiter{deadline, std::move(done), admitted});
+  }
+  absl::Status added = mempool_.Add(std::move(record));
+  if (absl::IsAlreadyExists(added)) added = absl::OkStatus();  // a retry of a pending record
+  if (!added.ok()) {
+    if (wait) {
+      absl::MutexLock lock(&mu_);
+      auto it = waiters_.find(id);
+      if (it != waiters_.end()) {
+        done = std::move(it->second.back().done);
+        it->second.pop_back();
+        if (it->second.empty()) waiters_.erase(it);
+      }
+    }
+    return refuse(added);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.admitted;
+  }
+  if (!wait) done(admitted);
+}
+
+void Node::Notify(const cdl::v1::Receipt& receipt) {
+  std::vector<Waiter> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = waiters_.find(receipt.record_id());
+    if (it == waiters_.end()) return;
+    ready = std::move(it->second);
+    waiters_.erase(it);
+  }
+  for (auto& w : ready) w.done(receipt);
+}
+
+void Node::ExpireWaiters(bool all) {
+  std::vector<Waiter> expired;
+  absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      auto& list = it->second;
+      for (size_t i = 0; i < list.size();) {
+        if (all || list[i].deadline <= now) {
+          expired.push_back(std::move(list[i]));
+          list.erase(list.begin() + static_cast<long>(i));
+        } else {
+          ++i;
+        }
+      }
+      if (list.empty()) {
+        waiters_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // Still pending: the client gets ADMITTED and can ask for the receipt later.
+  for (auto& w : expired) w.done(w.admitted);
+}
+
+absl::StatusOr<size_t> Node::ProduceOnce() {
+  absl::MutexLock produce_lock(&produce_mu_);
+  if (!healthy_.load()) return absl::UnavailableError("node halted after a storage failure");
+  std::vector<cdl::ledger::Mempool::RecordPtr> stale;
+  auto batch = mempool_.TakeBatch(
+      options_.max_block_records, 64u << 20,
+      [this](const std::string& author) {
+        auto m = ledger_->GetMember(author);
+        return m.ok() ? m->last_sequence() : 0;
+      },
+      &stale);
+  for (const auto& r : stale) {
+    if (auto committed = ledger_->GetReceipt(r->id); committed.ok()) {
+      Notify(*committed);  // admitted twice across a commit: answer the real receipt
+      continue;
+    }
+    cdl::v1::Receipt receipt;
+    receipt.set_record_id(r->id);
+    receipt.set_status(cdl::v1::RECORD_REJECTED);
+    receipt.set_code(cdl::v1::REJECT_BAD_SEQUENCE);
+    receipt.set_message(cdl::StrCat("body.sequence: ", r->body.sequence(), " was consumed by another record"));
+    Notify(receipt);
+  }
+  if (batch.empty()) return 0;
+  std::vector<const cdl::verify::ParsedRecord*> records;
+  records.reserve(batch.size());
+  for (const auto& r : batch) records.push_back(r.get());
+  cdl::v1::LedgerHead head = ledger_->head();
+  int64_t time_ms = std::max(clock_->NowMs(), head.last_time_ms() + 1);
+  absl::Status failure;
+  auto prepared = ledger_->Prepare(records, time_ms, head.height() + 1, options_.validator_id);
+  if (prepared.ok()) {
+    auto sig = cdl::verify::SignCommit(key_, options_.validator_id, ledger_->chain_id(), prepared->header.height(),
+                                       prepared->hash);
+    if (sig.ok()) {
+      cdl::v1::CommitCertificate commit;
+      commit.set_height(prepared->header.height());
+      commit.set_block_hash(prepared->hash);
+      *commit.add_signatures() = *sig;
+      cdl::v1::Block block = prepared->block;
+      failure = ledger_->Commit(*std::move(prepared), commit);
+      if (failure.ok()) {
+        uint64_t accepted = 0;
+        for (const auto& receipt : block.receipts()) {
+          if (receipt.status() == cdl::v1::RECORD_ACCEPTED) ++accepted;
+        }
+        {
+          absl::MutexLock lock(&mu_);
+          ++stats_.blocks;
+          stats_.accepted += accepted;
+          stats_.rejected += block.receipts_size() - accepted;
+        }
+        for (const auto& receipt : block.receipts()) Notify(receipt);
+        return batch.size();
+      }
+    } else {
+      failure = sig.status();
+    }
+  } else {
+    failure = prepared.status();
+  }
+  // Nothing of this block is durable. Continuing could diverge from what
+  // clients were told, so the node stops accepting writes.
+  healthy_.store(false);
+  spdlog::critical("block production failed, node halted: {}", std::string(failure.message()));
+  for (const auto& r : batch) {
+    std::vector<Waiter> waiting;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = waiters_.find(r->id);
+      if (it == waiters_.end()) continue;
+      waiting = std::move(it->second);
+      waiters_.erase(it);
+    }
+    for (auto& w : waiting) w.done(absl::UnavailableError(cdl::StrCat("node halted: ", failure.message())));
+  }
+  return failure;
+}
+
+void Node::ProducerLoop() {
+  while (!stopping_.load()) {
+    bool any = mempool_.WaitNonEmpty(absl::Milliseconds(100));
+    ExpireWaiters(/*all=*/false);
+    if (stopping_.load() || !any) continue;
+    if (mempool_.size() < options_.max_block_records) absl::SleepFor(options_.flush_interval);
+    auto produced = ProduceOnce();
+    if (!produced.ok()) return;
+    if (*produced == 0) absl::SleepFor(options_.flush_interval);  // only gapped records
+  }
+}
+
+}  // namespace cdl::net
