@@ -269,7 +269,9 @@ absl::StatusOr<size_t> Node::ProduceOnce() {
   cdl::v1::LedgerHead head = ledger_->head();
   int64_t time_ms = std::max(clock_->NowMs(), head.last_time_ms() + 1);
   absl::Status failure;
+  absl::Time t0 = absl::Now();
   auto prepared = ledger_->Prepare(records, time_ms, head.height() + 1, options_.validator_id);
+  absl::Time t1 = absl::Now();
   if (prepared.ok()) {
     auto sig = cdl::verify::SignCommit(key_, options_.validator_id, ledger_->chain_id(), prepared->header.height(),
                                        prepared->hash);
@@ -280,6 +282,8 @@ absl::StatusOr<size_t> Node::ProduceOnce() {
       *commit.add_signatures() = *sig;
       cdl::v1::Block block = prepared->block;
       failure = ledger_->Commit(*std::move(prepared), commit);
+      spdlog::debug("block {}: {} records, prepare {} ms, commit {} ms", commit.height(), records.size(),
+                    absl::ToDoubleMilliseconds(t1 - t0), absl::ToDoubleMilliseconds(absl::Now() - t1));
       if (failure.ok()) {
         uint64_t accepted = 0;
         for (const auto& receipt : block.receipts()) {
