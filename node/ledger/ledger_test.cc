@@ -210,6 +210,41 @@ TEST_F(LedgerTest, RecordAlreadyOnLedgerIsSkippedNotOverwritten) {
   EXPECT_EQ(ledger_->GetReceipt(first.record_id())->status(), cdl::v1::RECORD_ACCEPTED);
 }
 
+TEST_F(LedgerTest, ProductFootprintRules) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  auto footprint = [&](const std::string& author, const std::string& json, const std::string& supersedes = "") {
+    cdl::v1::RecordBody body = chain_.Body(author);
+    body.mutable_product_footprint()->set_pact_json(json);
+    body.mutable_product_footprint()->set_supersedes(supersedes);
+    return CommitOne(chain_.Sign(body));
+  };
+  const std::string id1 = "3893bb5d-da16-4dc1-9185-11d97476c254";
+  auto ok = footprint("ent-1", testing::PactFootprintJson(id1, "2.50"));
+  ASSERT_EQ(ok.status(), cdl::v1::RECORD_ACCEPTED) << ok.message();
+  // The footprint is stored byte for byte: decimal strings stay exact.
+  cdl::v1::SignedRecord stored;
+  ASSERT_TRUE(stored.ParseFromString(*ledger_->GetRecord(ok.record_id())));
+  cdl::v1::RecordBody body;
+  ASSERT_TRUE(body.ParseFromString(stored.body()));
+  EXPECT_NE(body.product_footprint().pact_json().find("\"pCfExcludingBiogenic\":\"2.50\""), std::string::npos);
+
+  auto duplicate = footprint("ent-1", testing::PactFootprintJson(id1, "2.60"));
+  EXPECT_EQ(duplicate.code(), cdl::v1::REJECT_DUPLICATE);
+  std::string missing = testing::PactFootprintJson("4893bb5d-da16-4dc1-9185-11d97476c254");
+  missing.replace(missing.find("\"declaredUnit\":\"kilogram\","), 26, "");
+  auto bad = footprint("ent-1", missing);
+  EXPECT_EQ(bad.code(), cdl::v1::REJECT_INVALID_FIELD);
+  EXPECT_NE(bad.message().find("declaredUnit"), std::string::npos) << bad.message();
+  auto wrong_role = footprint("park-a", testing::PactFootprintJson("5893bb5d-da16-4dc1-9185-11d97476c254"));
+  EXPECT_EQ(wrong_role.code(), cdl::v1::REJECT_ROLE_NOT_ALLOWED);
+  auto v2 = footprint("ent-1", testing::PactFootprintJson("6893bb5d-da16-4dc1-9185-11d97476c254", "2.40"), ok.record_id());
+  EXPECT_EQ(v2.status(), cdl::v1::RECORD_ACCEPTED) << v2.message();
+  auto by_period = ledger_->Query({.record_type = "product_footprint", .period = "2025"});
+  ASSERT_TRUE(by_period.ok());
+  EXPECT_EQ(by_period->entries.size(), 2u);
+}
+
 TEST(LedgerRocksTest, StateSurvivesReopenAndGenesisIsChecked) {
   auto dir = std::filesystem::temp_directory_path() / ("cdl-ledger-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

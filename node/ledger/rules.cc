@@ -254,16 +254,12 @@ absl::StatusOr<Verdict> SubmitFootprint(const cdl::verify::ParsedRecord& rec, co
                   cdl::StrCat("body.author: a ", RoleName(author.registration().role()),
                                " may not submit product footprints (enterprises may)"));
   }
-  cdl::verify::PactParseResult parsed = cdl::verify::ParsePactDocument(p.pact_json());
-  if (!parsed.issues.empty()) {
-    std::vector<std::string> lines;
-    for (const auto& issue : parsed.issues) lines.push_back(cdl::StrCat(issue.path, ": ", issue.message));
-    return Reject(cdl::v1::REJECT_INVALID_FIELD, cdl::StrCat("product_footprint.pact_json: ", absl::StrJoin(lines, "; ")));
+  auto parsed = cdl::verify::ParsePactFootprint(p.pact_json());
+  if (!parsed.ok()) {
+    return Reject(cdl::v1::REJECT_INVALID_FIELD,
+                  cdl::StrCat("product_footprint.pact_json: ", parsed.status().message()));
   }
-  if (parsed.footprints.size() != 1) {
-    return Reject(cdl::v1::REJECT_INVALID_FIELD, "product_footprint.pact_json: must hold exactly one ProductFootprint object");
-  }
-  const auto& fp = parsed.footprints[0];
+  const cdl::verify::PactFootprint& fp = *parsed;
   std::string pact_key = cdl::StrCat("f", fp.id);
   auto dup = view.Get(kIndexColumn, pact_key);
   if (dup.ok()) {

@@ -141,7 +141,10 @@ inline std::string PactFootprintJson(const std::string& id, const std::string& v
          R"("productOrSectorSpecificRules":[],"boundaryProcessesDescription":"cradle to gate",)"
          R"("referencePeriodStart":"2025-01-01T00:00:00Z","referencePeriodEnd":"2026-01-01T00:00:00Z",)"
          R"("geographyCountry":"CN","exemptedEmissionsPercent":0,"exemptedEmissionsDescription":"",)"
-         R"("packagingEmissionsIncluded":false,"biogenicCarbonWithdrawal":"0"}})";
+         R"("packagingEmissionsIncluded":false,"biogenicCarbonWithdrawal":"0",)"
+         R"("dLucGhgEmissions":"0","landManagementGhgEmissions":"0","otherBiogenicGhgEmissions":"0",)"
+         R"("biogenicAccountingMethodology":"ISO","primaryDataShare":50,"dqi":{"coveragePercent":80,)"
+         R"("technologicalDQR":2,"temporalDQR":2,"geographicalDQR":2,"completenessDQR":2,"reliabilityDQR":2}}})";
 }
 
 }  // namespace cdl::ledger::testing

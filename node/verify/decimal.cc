@@ -23,8 +23,7 @@ namespace {
 absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 bool IsDigits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Splits a string IsDecimal accepts into sign, integer digits and fraction
@@ -77,14 +76,13 @@ std::string ExpandExponent(std::string_view s) {
     digits.insert(0, static_cast<size_t>(scale) - digits.size() + 1, '0');
   }
   std::string text = digits;
-  if (scale > 0) text.insert(text.size() - static_cast<size_t>(scale), ".");
+  if (scale > 0) text.insert(text.size() - static_cast<size_t>(scale), 1, '.');
   absl::StatusOr<Decimal> result = Decimal::Parse(absl::StrCat(parts.negative ? "-" : "", text));
   return result.ok() ? result->ToString() : "";
 }
 
 // Compares two non-negative magnitudes given as digit strings with scales.
-int CompareMagnitude(const std::string& a, int64_t a_scale, const std::string& b,
-                     int64_t b_scale) {
+int CompareMagnitude(const std::string& a, int64_t a_scale, const std::string& b, int64_t b_scale) {
   // Integer-part lengths decide unless they are equal (digit strings carry no
   // leading zeros, except the single "0").
   int64_t a_int = static_cast<int64_t>(a.size()) - a_scale;
@@ -148,8 +146,7 @@ std::pair<double, int64_t> MantissaExponent(const Decimal& value) {
   DecimalParts parts = Split(text);
   std::string digits = absl::StrCat(Sv(parts.integer), Sv(parts.fraction));
   size_t first = digits.find_first_not_of('0');
-  int64_t exponent =
-      static_cast<int64_t>(parts.integer.size()) - 1 - static_cast<int64_t>(first);
+  int64_t exponent = static_cast<int64_t>(parts.integer.size()) - 1 - static_cast<int64_t>(first);
   std::string mantissa = digits.substr(first, 1);
   std::string rest = digits.substr(first + 1, 18);
   if (!rest.empty()) absl::StrAppend(&mantissa, ".", rest);
@@ -170,7 +167,8 @@ bool IsDecimal(std::string_view s) {
 std::string DecimalProblem(std::string_view s, bool allow_negative) {
   std::string quoted = QuoteForMessage(s);
   if (IsDecimal(s)) {
-    if (!allow_negative && s.front() == '-' && s.find_first_not_of("-0.") != std::string_view::npos) {
+    if (!allow_negative && s.front() == '-' &&
+        s.find_first_not_of("-0.") != std::string_view::npos) {
       return absl::StrCat(quoted, " must not be negative");
     }
     return "";
@@ -194,8 +192,8 @@ std::string DecimalProblem(std::string_view s, bool allow_negative) {
   if (s.find(',') != std::string_view::npos) {
     std::string with_dot = absl::StrReplaceAll(Sv(s), {{",", "."}});
     if (IsDecimal(with_dot)) {
-      return absl::StrCat(quoted, " is not a decimal (use a dot, e.g. ",
-                          QuoteForMessage(with_dot), ")");
+      return absl::StrCat(quoted, " is not a decimal (use a dot, e.g. ", QuoteForMessage(with_dot),
+                          ")");
     }
     std::string without = absl::StrReplaceAll(Sv(s), {{",", ""}});
     if (IsDecimal(without)) {
@@ -211,9 +209,10 @@ std::string DecimalProblem(std::string_view s, bool allow_negative) {
   if (!body.empty() && (body.front() == '.' || body.back() == '.')) {
     std::string fixed(s);
     if (body.back() == '.') fixed.push_back('0');
-    if (body.front() == '.') fixed.insert(s.front() == '-' ? 1 : 0, "0");
+    if (body.front() == '.') fixed.insert(s.front() == '-' ? 1 : 0, 1, '0');
     if (IsDecimal(fixed)) {
-      return absl::StrCat(quoted, " is not a decimal (write a digit on both sides of the dot, e.g. ",
+      return absl::StrCat(quoted,
+                          " is not a decimal (write a digit on both sides of the dot, e.g. ",
                           QuoteForMessage(fixed), ")");
     }
   }
@@ -222,8 +221,7 @@ std::string DecimalProblem(std::string_view s, bool allow_negative) {
                       "most one \".\", e.g. \"12.5\")");
 }
 
-absl::Status ValidateDecimal(std::string_view field_path, std::string_view s,
-                             bool allow_negative) {
+absl::Status ValidateDecimal(std::string_view field_path, std::string_view s, bool allow_negative) {
   std::string problem = DecimalProblem(s, allow_negative);
   if (problem.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(Sv(field_path), ": ", problem));
@@ -278,7 +276,7 @@ Decimal::Decimal(bool negative, std::string digits, int64_t scale)
 void Decimal::Normalize() {
   size_t first = digits_.find_first_not_of('0');
   if (first == std::string::npos) {
-    digits_ = "0";
+    digits_.assign(1, '0');
     negative_ = false;
   } else if (first > 0) {
     digits_.erase(0, first);

@@ -40,8 +40,7 @@ bool IsDecimal(std::string_view s);
 std::string DecimalProblem(std::string_view s, bool allow_negative);
 
 // OkStatus, or InvalidArgument("<field_path>: <DecimalProblem>").
-absl::Status ValidateDecimal(std::string_view field_path, std::string_view s,
-                             bool allow_negative);
+absl::Status ValidateDecimal(std::string_view field_path, std::string_view s, bool allow_negative);
 
 // `value` quoted for an error message: JSON-style escapes, control and
 // non-ASCII bytes as \xNN, cut to about 60 characters. Lets validators echo
@@ -85,12 +84,8 @@ class Decimal {
   // Nearest double; +-infinity if the magnitude exceeds the double range.
   double ToDouble() const;
 
-  friend bool operator==(const Decimal& a, const Decimal& b) {
-    return a.Compare(b) == 0;
-  }
-  friend bool operator<(const Decimal& a, const Decimal& b) {
-    return a.Compare(b) < 0;
-  }
+  friend bool operator==(const Decimal& a, const Decimal& b) { return a.Compare(b) == 0; }
+  friend bool operator<(const Decimal& a, const Decimal& b) { return a.Compare(b) < 0; }
 
  private:
   Decimal(bool negative, std::string digits, int64_t scale);

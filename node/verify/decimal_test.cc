@@ -20,18 +20,18 @@ Decimal D(const std::string& s) {
 
 TEST(IsDecimalTest, AcceptsThePactGrammar) {
   // The specification's own examples, then forms it does not forbid.
-  for (const char* s : {"10", "42.12", "-182.84", "0", "0.0", "12.0", "-1.5", "1.63", "007",
-                        "00.5", "-0", "-0.000",
-                        "123456789012345678901234567890.000000000000000000001"}) {
+  for (const char* s : {"10", "42.12", "-182.84", "0", "0.0", "12.0", "-1.5", "1.63", "007", "00.5",
+                        "-0", "-0.000", "123456789012345678901234567890.000000000000000000001"}) {
     EXPECT_TRUE(IsDecimal(s)) << s;
   }
 }
 
 TEST(IsDecimalTest, RejectsEverythingElse) {
-  for (const char* s : {"", " 1", "1 ", "1 000", "+1", "1e3", "1E3", "-1e-3", ".5", "5.", "-.5",
-                        "1.2.3", "1,5", "1,234.5", "--1", "-", ".", "1_000", "NaN", "inf",
-                        "Infinity", "0x10", "\xef\xbc\x91", "\xd9\xa1", "1\n", "1\t", "\"1\"",
-                        "12.5kg"}) {
+  for (const char* s :
+       {"",    " 1",    "1 ",    "1 000", "+1",       "1e3",     "1E3",          "-1e-3",
+        ".5",  "5.",    "-.5",   "1.2.3", "1,5",      "1,234.5", "--1",          "-",
+        ".",   "1_000", "NaN",   "inf",   "Infinity", "0x10",    "\xef\xbc\x91", "\xd9\xa1",
+        "1\n", "1\t",   "\"1\"", "12.5kg"}) {
     EXPECT_FALSE(IsDecimal(s)) << s;
   }
   EXPECT_FALSE(IsDecimal(std::string("1\0", 2)));
@@ -41,8 +41,7 @@ TEST(DecimalProblemTest, SuggestsTheFix) {
   EXPECT_EQ(DecimalProblem("12,5", true), "\"12,5\" is not a decimal (use a dot, e.g. \"12.5\")");
   EXPECT_THAT(DecimalProblem("1,234.5", true),
               HasSubstr("remove the thousands separators, e.g. \"1234.5\""));
-  EXPECT_THAT(DecimalProblem("1.5e-3", true),
-              HasSubstr("without an exponent, e.g. \"0.0015\""));
+  EXPECT_THAT(DecimalProblem("1.5e-3", true), HasSubstr("without an exponent, e.g. \"0.0015\""));
   EXPECT_THAT(DecimalProblem("2E+2", true), HasSubstr("without an exponent, e.g. \"200\""));
   EXPECT_THAT(DecimalProblem("+2", true), HasSubstr("drop the \"+\", e.g. \"2\""));
   EXPECT_THAT(DecimalProblem(" 1.5 ", true), HasSubstr("remove the spaces, e.g. \"1.5\""));
@@ -67,7 +66,8 @@ TEST(ValidateDecimalTest, NamesTheFieldOnOneLine) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(),
             "$.pcf.pCfExcludingBiogenic: \"12,5\" is not a decimal (use a dot, e.g. \"12.5\")");
-  EXPECT_EQ(ValidateDecimal("scope1", "-3", false).message(), "scope1: \"-3\" must not be negative");
+  EXPECT_EQ(ValidateDecimal("scope1", "-3", false).message(),
+            "scope1: \"-3\" must not be negative");
 }
 
 TEST(QuoteForMessageTest, EscapesAndTruncates) {

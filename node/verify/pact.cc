@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -19,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "node/verify/decimal.h"
 #include "nlohmann/json.hpp"
+#include "node/verify/decimal.h"
 
 namespace cdl::verify {
 namespace {
@@ -36,31 +37,43 @@ std::string JoinNames(std::span<const std::string_view> names) {
 }
 
 // Enumerations of the data model (identical in 2.0.0 - 2.3.0).
-constexpr std::string_view kDeclaredUnits[] = {
-    "liter",         "kilogram",  "cubic meter",   "kilowatt hour",
-    "megajoule",     "ton kilometer", "square meter"};
+constexpr std::string_view kDeclaredUnits[] = {"liter",         "kilogram",  "cubic meter",
+                                               "kilowatt hour", "megajoule", "ton kilometer",
+                                               "square meter"};
 constexpr std::string_view kStatuses[] = {"Active", "Deprecated"};
 constexpr std::string_view kCharacterizationFactors[] = {"AR6", "AR5"};
 constexpr std::string_view kCrossSectoralStandardsUsed[] = {
     "GHG Protocol Product standard", "ISO Standard 14067", "ISO Standard 14044"};
 constexpr std::string_view kRuleOperators[] = {"PEF", "EPD International", "Other"};
-constexpr std::string_view kRegionsOrSubregions[] = {
-    "Africa",          "Americas",          "Asia",
-    "Europe",          "Oceania",           "Australia and New Zealand",
-    "Central Asia",    "Eastern Asia",      "Eastern Europe",
-    "Latin America and the Caribbean",      "Melanesia",
-    "Micronesia",      "Northern Africa",   "Northern America",
-    "Northern Europe", "Polynesia",         "South-eastern Asia",
-    "Southern Asia",   "Southern Europe",   "Sub-Saharan Africa",
-    "Western Asia",    "Western Europe"};
-constexpr std::string_view kAssuranceCoverages[] = {"corporate level", "product line",
-                                                    "PCF system", "product level"};
+constexpr std::string_view kRegionsOrSubregions[] = {"Africa",
+                                                     "Americas",
+                                                     "Asia",
+                                                     "Europe",
+                                                     "Oceania",
+                                                     "Australia and New Zealand",
+                                                     "Central Asia",
+                                                     "Eastern Asia",
+                                                     "Eastern Europe",
+                                                     "Latin America and the Caribbean",
+                                                     "Melanesia",
+                                                     "Micronesia",
+                                                     "Northern Africa",
+                                                     "Northern America",
+                                                     "Northern Europe",
+                                                     "Polynesia",
+                                                     "South-eastern Asia",
+                                                     "Southern Asia",
+                                                     "Southern Europe",
+                                                     "Sub-Saharan Africa",
+                                                     "Western Asia",
+                                                     "Western Europe"};
+constexpr std::string_view kAssuranceCoverages[] = {"corporate level", "product line", "PCF system",
+                                                    "product level"};
 constexpr std::string_view kAssuranceLevels[] = {"limited", "reasonable"};
 constexpr std::string_view kAssuranceBoundaries[] = {"Gate-to-Gate", "Cradle-to-Gate"};
 
-constexpr std::string_view kDqiIndicators[] = {"technologicalDQR", "temporalDQR",
-                                               "geographicalDQR", "completenessDQR",
-                                               "reliabilityDQR"};
+constexpr std::string_view kDqiIndicators[] = {"technologicalDQR", "temporalDQR", "geographicalDQR",
+                                               "completenessDQR", "reliabilityDQR"};
 
 using Names = std::span<const std::string_view>;
 
@@ -217,8 +230,8 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
 }
 
 void ComputeSeconds(DateTime& t) {
-  t.seconds = DaysFromCivil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
-              t.second;
+  t.seconds =
+      DaysFromCivil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 + t.second;
 }
 
 int CompareDateTime(const DateTime& a, const DateTime& b) {
@@ -253,8 +266,8 @@ std::optional<DateTime> ParseDateTime(std::string_view s, std::string* problem) 
                s[10] == 'T' && ReadDigits(s, 11, 2, &t.hour) && s[13] == ':' &&
                ReadDigits(s, 14, 2, &t.minute) && s[16] == ':' && ReadDigits(s, 17, 2, &t.second);
   if (!shape) {
-    *problem = absl::StrCat(QuoteForMessage(s),
-                            " is not an ISO 8601 date-time in UTC (", example, ")");
+    *problem =
+        absl::StrCat(QuoteForMessage(s), " is not an ISO 8601 date-time in UTC (", example, ")");
     return std::nullopt;
   }
   std::string_view rest = s.substr(19);
@@ -262,8 +275,8 @@ std::optional<DateTime> ParseDateTime(std::string_view s, std::string* problem) 
     size_t n = 1;
     while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
     if (n == 1) {
-      *problem = absl::StrCat(QuoteForMessage(s), " has an empty fraction of a second (", example,
-                              ")");
+      *problem =
+          absl::StrCat(QuoteForMessage(s), " has an empty fraction of a second (", example, ")");
       return std::nullopt;
     }
     t.fraction = std::string(rest.substr(1, n - 1));
@@ -278,11 +291,11 @@ std::optional<DateTime> ParseDateTime(std::string_view s, std::string* problem) 
   }
   if (rest != "Z" && rest != "+00:00" && rest != "-00:00") {
     bool offset = rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':';
-    *problem = offset ? absl::StrCat(QuoteForMessage(s),
-                                     " is not in UTC (convert it and end it with \"Z\", ", example,
-                                     ")")
-                      : absl::StrCat(QuoteForMessage(s),
-                                     " is not an ISO 8601 date-time in UTC (", example, ")");
+    *problem =
+        offset ? absl::StrCat(QuoteForMessage(s),
+                              " is not in UTC (convert it and end it with \"Z\", ", example, ")")
+               : absl::StrCat(QuoteForMessage(s), " is not an ISO 8601 date-time in UTC (", example,
+                              ")");
     return std::nullopt;
   }
   if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > DaysInMonth(t.year, t.month) ||
@@ -311,8 +324,8 @@ std::string FormatDateTime(const DateTime& t) {
   std::string year = absl::StrCat(t.year);
   year.insert(0, year.size() < 4 ? 4 - year.size() : 0, '0');
   return absl::StrCat(year, "-", two(t.month), "-", two(t.day), "T", two(t.hour), ":",
-                      two(t.minute), ":", two(t.second),
-                      t.fraction.empty() ? "" : ".", t.fraction, "Z");
+                      two(t.minute), ":", two(t.second), t.fraction.empty() ? "" : ".", t.fraction,
+                      "Z");
 }
 
 // ---------------------------------------------------------------------------
@@ -349,8 +362,8 @@ class Checker {
     return nullptr;
   }
 
-  const std::string* String(const Json& obj, std::string_view path, std::string_view key,
-                            Need need, bool non_empty, std::string_view why = "required") {
+  const std::string* String(const Json& obj, std::string_view path, std::string_view key, Need need,
+                            bool non_empty, std::string_view why = "required") {
     const Json* v = Get(obj, path, key, need, why);
     if (v == nullptr) return nullptr;
     if (!v->is_string()) {
@@ -366,28 +379,26 @@ class Checker {
   }
 
   const std::string* Enum(const Json& obj, std::string_view path, std::string_view key, Need need,
-                          Names allowed, std::string_view what,
-                          std::string_view why = "required") {
+                          Names allowed, std::string_view what, std::string_view why = "required") {
     const std::string* s = String(obj, path, key, need, /*non_empty=*/false, why);
     if (s == nullptr) return nullptr;
     if (!OneOf(*s, allowed)) {
-      Add(Member(path, key), absl::StrCat(QuoteForMessage(*s), " is not ", Sv(what), " (use one of: ",
-                                          JoinNames(allowed), ")"));
+      Add(Member(path, key), absl::StrCat(QuoteForMessage(*s), " is not ", Sv(what),
+                                          " (use one of: ", JoinNames(allowed), ")"));
       return nullptr;
     }
     return s;
   }
 
-  std::optional<Decimal> DecimalValue(const Json& obj, std::string_view path,
-                                      std::string_view key, Need need, Sign sign,
-                                      std::string_view why = "required") {
+  std::optional<Decimal> DecimalValue(const Json& obj, std::string_view path, std::string_view key,
+                                      Need need, Sign sign, std::string_view why = "required") {
     const Json* v = Get(obj, path, key, need, why);
     if (v == nullptr) return std::nullopt;
     std::string field = Member(path, key);
     if (v->is_number()) {
-      Add(field, absl::StrCat("must be a decimal string such as \"", v->dump(),
-                              "\", not the JSON number ", v->dump(),
-                              " (PACT keeps decimals exact as strings)"));
+      Add(field,
+          absl::StrCat("must be a decimal string such as \"", v->dump(), "\", not the JSON number ",
+                       v->dump(), " (PACT keeps decimals exact as strings)"));
       return std::nullopt;
     }
     if (!v->is_string()) {
@@ -430,19 +441,18 @@ class Checker {
 
   // A JSON number in [lo, hi].
   std::optional<double> Number(const Json& obj, std::string_view path, std::string_view key,
-                               Need need, double lo, double hi,
-                               std::string_view why = "required") {
+                               Need need, double lo, double hi, std::string_view why = "required") {
     const Json* v = Get(obj, path, key, need, why);
     if (v == nullptr) return std::nullopt;
     std::string field = Member(path, key);
     if (v->is_string()) {
-      Add(field, absl::StrCat("must be a JSON number between ", lo, " and ", hi,
-                              ", not the string ", QuoteForMessage(v->get_ref<const std::string&>())));
+      Add(field,
+          absl::StrCat("must be a JSON number between ", lo, " and ", hi, ", not the string ",
+                       QuoteForMessage(v->get_ref<const std::string&>())));
       return std::nullopt;
     }
     if (!v->is_number()) {
-      Add(field, absl::StrCat("must be a number between ", lo, " and ", hi, ", not ",
-                              Article(*v)));
+      Add(field, absl::StrCat("must be a number between ", lo, " and ", hi, ", not ", Article(*v)));
       return std::nullopt;
     }
     double d = v->get<double>();
@@ -454,8 +464,8 @@ class Checker {
     return d;
   }
 
-  std::optional<bool> Bool(const Json& obj, std::string_view path, std::string_view key,
-                           Need need, std::string_view why = "required") {
+  std::optional<bool> Bool(const Json& obj, std::string_view path, std::string_view key, Need need,
+                           std::string_view why = "required") {
     const Json* v = Get(obj, path, key, need, why);
     if (v == nullptr) return std::nullopt;
     if (!v->is_boolean()) {
@@ -511,7 +521,7 @@ class Checker {
     const Json* arr = Array(obj, path, key, need, non_empty, why);
     if (arr == nullptr) return values;
     std::string base = Member(path, key);
-    std::vector<std::pair<std::string, size_t>> seen;
+    std::map<std::string_view, size_t> seen;  // value -> first index
     for (size_t i = 0; i < arr->size(); ++i) {
       const Json& e = (*arr)[i];
       std::string at = Element(base, i);
@@ -524,13 +534,12 @@ class Checker {
         Add(at, p);
         continue;
       }
-      auto dup = std::find_if(seen.begin(), seen.end(), [&](const auto& x) { return x.first == s; });
-      if (dup != seen.end()) {
-        Add(at, absl::StrCat(QuoteForMessage(s), " repeats ", Element(base, dup->second),
+      auto [first, inserted] = seen.emplace(s, i);
+      if (!inserted) {
+        Add(at, absl::StrCat(QuoteForMessage(s), " repeats ", Element(base, first->second),
                              " (this is a set: list each value once)"));
         continue;
       }
-      seen.emplace_back(s, i);
       values.push_back(s);
     }
     return values;
@@ -563,8 +572,7 @@ bool RequiresPost2024Fields(const std::optional<DateTime>& reference_period_end)
   return CompareDateTime(*reference_period_end, boundary) > 0;
 }
 
-void CheckDqi(Checker& c, const Json& dqi, std::string_view path, Need need,
-              std::string_view why) {
+void CheckDqi(Checker& c, const Json& dqi, std::string_view path, Need need, std::string_view why) {
   c.Number(dqi, path, "coveragePercent", need, 0, 100, why);
   for (std::string_view indicator : kDqiIndicators) {
     c.Number(dqi, path, indicator, need, 1, 3, why);
@@ -598,8 +606,7 @@ void CheckProductOrSectorSpecificRules(Checker& c, const Json& pcf, std::string_
     const Json& rule = (*rules)[i];
     std::string at = Element(base, i);
     if (!rule.is_object()) {
-      c.Add(at, absl::StrCat("must be an object with operator and ruleNames, not ",
-                             Article(rule)));
+      c.Add(at, absl::StrCat("must be an object with operator and ruleNames, not ", Article(rule)));
       continue;
     }
     const std::string* op =
@@ -634,8 +641,7 @@ CarbonFootprintFacts CheckCarbonFootprint(Checker& c, const Json& pcf, std::stri
   const Need o_star = post2024 ? Need::kRequired : Need::kOptional;
   const std::string o_star_why =
       post2024 ? absl::StrCat("required because the reference period ends ",
-                              FormatDateTime(*end_peek),
-                              ", i.e. includes 2025 or later")
+                              FormatDateTime(*end_peek), ", i.e. includes 2025 or later")
                : "";
 
   c.Enum(pcf, path, "declaredUnit", Need::kRequired, kDeclaredUnits, "a PACT declared unit");
@@ -658,11 +664,13 @@ CarbonFootprintFacts CheckCarbonFootprint(Checker& c, const Json& pcf, std::stri
     c.StringSet(
         pcf, path, "ipccCharacterizationFactorsSources", Need::kRequired, /*non_empty=*/true,
         [](const std::string& s) -> std::string {
-          bool ok = s.size() > 2 && s.compare(0, 2, "AR") == 0 &&
-                    std::all_of(s.begin() + 2, s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-          return ok ? "" : absl::StrCat(QuoteForMessage(s),
-                                        " is not an IPCC assessment report (expected \"AR\" and "
-                                        "a number, e.g. \"AR6\")");
+          bool ok =
+              s.size() > 2 && s.compare(0, 2, "AR") == 0 &&
+              std::all_of(s.begin() + 2, s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+          return ok ? ""
+                    : absl::StrCat(QuoteForMessage(s),
+                                   " is not an IPCC assessment report (expected \"AR\" and "
+                                   "a number, e.g. \"AR6\")");
         },
         c.Since("2.2.0"));
   }
@@ -692,8 +700,8 @@ CarbonFootprintFacts CheckCarbonFootprint(Checker& c, const Json& pcf, std::stri
       CompareDateTime(*facts.reference_period_end, *start) <= 0) {
     c.Add(Member(path, "referencePeriodEnd"),
           absl::StrCat(QuoteForMessage(FormatDateTime(*facts.reference_period_end)),
-                       " must be after referencePeriodStart (",
-                       FormatDateTime(*start), "); the end is excluded from the period"));
+                       " must be after referencePeriodStart (", FormatDateTime(*start),
+                       "); the end is excluded from the period"));
   }
 
   // Geography: at most one property sets the scope (none means global).
@@ -711,8 +719,7 @@ CarbonFootprintFacts CheckCarbonFootprint(Checker& c, const Json& pcf, std::stri
                          " is not an ISO 3166-2 subdivision code (e.g. \"US-NY\", \"FR-89\")"));
     }
   }
-  if (const std::string* cc =
-          c.String(pcf, path, "geographyCountry", Need::kOptional, false)) {
+  if (const std::string* cc = c.String(pcf, path, "geographyCountry", Need::kOptional, false)) {
     bool ok = cc->size() == 2 && std::isupper(static_cast<unsigned char>((*cc)[0])) &&
               std::isupper(static_cast<unsigned char>((*cc)[1]));
     if (!ok) {
@@ -777,8 +784,7 @@ CarbonFootprintFacts CheckCarbonFootprint(Checker& c, const Json& pcf, std::stri
 // ProductFootprint.
 
 void CheckValidityPeriod(Checker& c, const Json& obj, std::string_view path,
-                         const std::optional<DateTime>& start,
-                         const std::optional<DateTime>& end,
+                         const std::optional<DateTime>& start, const std::optional<DateTime>& end,
                          const std::optional<DateTime>& reference_end) {
   bool has_start = obj.contains("validityPeriodStart");
   bool has_end = obj.contains("validityPeriodEnd");
@@ -811,8 +817,8 @@ void CheckValidityPeriod(Checker& c, const Json& obj, std::string_view path,
 
 void CheckFootprint(const Json& obj, std::string_view path, std::vector<PactIssue>* issues) {
   if (!obj.is_object()) {
-    issues->push_back({std::string(path), absl::StrCat("must be a ProductFootprint object, not ",
-                                                       Article(obj))});
+    issues->push_back(
+        {std::string(path), absl::StrCat("must be a ProductFootprint object, not ", Article(obj))});
     return;
   }
   // specVersion picks the rules. Without one, the rules common to all 2.x
@@ -823,8 +829,8 @@ void CheckFootprint(const Json& obj, std::string_view path, std::vector<PactIssu
   if (auto it = obj.find("specVersion"); it == obj.end()) {
     issues->push_back({sv_path, "is missing (required, e.g. \"2.3.0\")"});
   } else if (!it->is_string()) {
-    issues->push_back({sv_path, absl::StrCat("must be a string such as \"2.3.0\", not ",
-                                             Article(*it))});
+    issues->push_back(
+        {sv_path, absl::StrCat("must be a string such as \"2.3.0\", not ", Article(*it))});
   } else {
     spec_version = it->get<std::string>();
     absl::StatusOr<PactRules> r = PactRulesForSpecVersion(spec_version);
@@ -863,8 +869,8 @@ void CheckFootprint(const Json& obj, std::string_view path, std::vector<PactIssu
   }
   c.Enum(obj, path, "status", Need::kRequired, kStatuses, "a footprint status");
   c.String(obj, path, "statusComment", Need::kOptional, false);
-  std::optional<DateTime> validity_start = c.Time(obj, path, "validityPeriodStart",
-                                                  Need::kOptional);
+  std::optional<DateTime> validity_start =
+      c.Time(obj, path, "validityPeriodStart", Need::kOptional);
   std::optional<DateTime> validity_end = c.Time(obj, path, "validityPeriodEnd", Need::kOptional);
   c.String(obj, path, "companyName", Need::kRequired, /*non_empty=*/true);
   c.StringSet(obj, path, "companyIds", Need::kRequired, /*non_empty=*/true, UrnProblem);
@@ -886,8 +892,8 @@ void CheckFootprint(const Json& obj, std::string_view path, std::vector<PactIssu
     std::string base = Member(path, "extensions");
     for (size_t i = 0; i < extensions->size(); ++i) {
       if (!(*extensions)[i].is_object()) {
-        c.Add(Element(base, i), absl::StrCat("must be a DataModelExtension object, not ",
-                                             Article((*extensions)[i])));
+        c.Add(Element(base, i),
+              absl::StrCat("must be a DataModelExtension object, not ", Article((*extensions)[i])));
       }
     }
   }
@@ -975,9 +981,9 @@ class StructureScanner : public nlohmann::json_sax<Json> {
     Frame& top = frames_.back();
     top.key = key;
     if (!top.keys.insert(key).second) {
-      issues_->push_back({Member(top.path, key),
-                          absl::StrCat("duplicate key ", QuoteForMessage(key),
-                                       " (each property may appear only once)")});
+      issues_->push_back(
+          {Member(top.path, key), absl::StrCat("duplicate key ", QuoteForMessage(key),
+                                               " (each property may appear only once)")});
     }
     return true;
   }
@@ -1014,8 +1020,8 @@ class StructureScanner : public nlohmann::json_sax<Json> {
   bool Open(bool array) {
     std::string path = ChildPath();
     if (frames_.size() >= static_cast<size_t>(kMaxPactJsonDepth)) {
-      issues_->push_back({path, absl::StrCat("nests arrays/objects deeper than ",
-                                             kMaxPactJsonDepth, " levels (refused)")});
+      issues_->push_back({path, absl::StrCat("nests arrays/objects deeper than ", kMaxPactJsonDepth,
+                                             " levels (refused)")});
       return false;
     }
     Frame frame;
@@ -1118,8 +1124,8 @@ absl::StatusOr<PactRules> PactRulesForSpecVersion(std::string_view spec_version)
          std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        QuoteForMessage(spec_version), " is not a version string like \"2.3.0\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(QuoteForMessage(spec_version), " is not a version string like \"2.3.0\""));
   }
   if (parts[0] == 2 && parts[1] >= 0 && parts[1] <= 3) {
     static constexpr PactRules kRules[] = {PactRules::k2_0, PactRules::k2_1, PactRules::k2_2,
@@ -1165,7 +1171,17 @@ PactParseResult ParsePactDocument(std::string_view text) {
     if (doc) {
       if (doc->is_object() && doc->contains("data") && !doc->contains("specVersion")) {
         const Json& data = (*doc)["data"];
-        if (data.is_object()) {
+        if (data.is_object() && data.contains("pfs") && !data.contains("specVersion")) {
+          // A PF Response Event (CloudEvent) carrying the footprints in data.pfs.
+          const Json& pfs = data["pfs"];
+          if (pfs.is_array()) {
+            AddFootprints(pfs, "$.data.pfs", &result);
+          } else {
+            result.issues.push_back(
+                {"$.data.pfs",
+                 absl::StrCat("must be an array of ProductFootprint objects, not ", Article(pfs))});
+          }
+        } else if (data.is_object()) {
           AddFootprint(data, "$.data", &result);
         } else if (data.is_array()) {
           AddFootprints(data, "$.data", &result);
@@ -1199,8 +1215,8 @@ absl::StatusOr<PactFootprint> ParsePactFootprint(std::string_view text) {
   try {
     std::optional<Json> doc = ParseJsonText(text, &issues);
     if (doc && !doc->is_object()) {
-      issues.push_back({"$", absl::StrCat("must be one ProductFootprint object, not ",
-                                          Article(*doc))});
+      issues.push_back(
+          {"$", absl::StrCat("must be one ProductFootprint object, not ", Article(*doc))});
     } else if (doc) {
       issues = ValidateFootprint(*doc, "$");
       if (issues.empty()) return ExtractValid(*doc);

@@ -143,9 +143,9 @@ struct PactFootprint {
   std::string pcf_including_biogenic;  // Decimal, may be empty
   std::string reference_period_start;
   std::string reference_period_end;
-  std::string geography_country;               // may be empty
-  std::string geography_region_or_subregion;   // may be empty
-  std::string geography_country_subdivision;   // may be empty
+  std::string geography_country;              // may be empty
+  std::string geography_region_or_subregion;  // may be empty
+  std::string geography_country_subdivision;  // may be empty
   std::vector<std::string> company_ids;
   std::vector<std::string> product_ids;
   std::vector<std::string> preceding_pf_ids;  // may be empty
@@ -179,7 +179,8 @@ struct PactParseResult {
 // Parses a file's text: one ProductFootprint object, a non-empty array of
 // them, or a PACT API response {"data": object-or-array} (an object with a
 // "data" property and no "specVersion"; the ListFootprints and GetFootprint
-// response bodies). Reports, instead of throwing: input over
+// response bodies), or a PF Response Event {"data": {"pfs": [...]}} (the
+// CloudEvent of the asynchronous API). Reports, instead of throwing: input over
 // kMaxPactDocumentBytes, nesting deeper than kMaxPactJsonDepth, invalid JSON
 // (including invalid UTF-8) with its position, duplicate object keys (which
 // different JSON parsers resolve differently), a wrong top-level shape, and

@@ -1,10 +1,11 @@
 #include "node/verify/pact.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <ostream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,13 +100,15 @@ TEST(PactSpecExamplesTest, ApiResponsesValidateUnchanged) {
 }
 
 TEST(PactSpecExamplesTest, EventFootprintsValidateUnchanged) {
-  for (const char* name : {"spec-2.2.0-pf-response-event.json", "spec-2.3.0-pf-response-event.json"}) {
+  for (const char* name :
+       {"spec-2.2.0-pf-response-event.json", "spec-2.3.0-pf-response-event.json"}) {
     Json event = Json::parse(ReadTestData(name));
     const Json& pfs = event.at("data").at("pfs");
     ASSERT_THAT(pfs, SizeIs(1));
     EXPECT_THAT(ValidateFootprint(pfs[0], "$.data.pfs[0]"), IsEmpty()) << name;
-    PactParseResult r = ParsePactDocument(pfs.dump(2));
+    PactParseResult r = ParsePactDocument(ReadTestData(name));
     EXPECT_TRUE(r.ok()) << name << ":\n" << Dump(r.issues);
+    EXPECT_THAT(r.footprints, SizeIs(1)) << name;
   }
 }
 
@@ -172,8 +175,9 @@ TEST(PactSpecExamplesTest, CanonicalJsonKeepsUnusualDecimalsExactly) {
   fp["pcf"]["unitaryProductAmount"] = "12.50000";
   absl::StatusOr<PactFootprint> r = ParsePactFootprint(fp.dump(4));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_THAT(r->canonical_json,
-              HasSubstr("\"pCfExcludingBiogenic\":\"0001234567890123456789.000000000000000000000100\""));
+  EXPECT_THAT(
+      r->canonical_json,
+      HasSubstr("\"pCfExcludingBiogenic\":\"0001234567890123456789.000000000000000000000100\""));
   EXPECT_THAT(r->canonical_json, HasSubstr("\"fossilGhgEmissions\":\"-0\""));
   EXPECT_THAT(r->canonical_json, HasSubstr("\"unitaryProductAmount\":\"12.50000\""));
   EXPECT_EQ(r->pcf_excluding_biogenic, "0001234567890123456789.000000000000000000000100");
@@ -182,13 +186,15 @@ TEST(PactSpecExamplesTest, CanonicalJsonKeepsUnusualDecimalsExactly) {
 TEST(PactSpecExamplesTest, SpecRepositoryInvalidExampleIsRejected) {
   // spec/v2/examples/invalid-response-all-properties.json of the spec's own
   // repository: a deliberately invalid response.
-  PactParseResult r = ParsePactDocument(ReadTestData("spec-repo-invalid-response-all-properties.json"));
+  PactParseResult r =
+      ParsePactDocument(ReadTestData("spec-repo-invalid-response-all-properties.json"));
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(r.footprints, IsEmpty());
   EXPECT_THAT(r.issues, Contains(IssueAt("$.data[0].updated", "not an ISO 8601 date-time")));
   EXPECT_THAT(r.issues, Contains(IssueAt("$.data[0].pcf.geographyRegionOrSubregion",
                                          "\"North America\" is not a UN M49 region")));
-  EXPECT_THAT(r.issues, Contains(IssueAt("$.data[0].pcf", "defines 2 of geographyRegionOrSubregion")));
+  EXPECT_THAT(r.issues,
+              Contains(IssueAt("$.data[0].pcf", "defines 2 of geographyRegionOrSubregion")));
 }
 
 // --- Version rules ----------------------------------------------------------
@@ -201,8 +207,8 @@ TEST(PactVersionTest, RulesForSpecVersion) {
   EXPECT_EQ(*PactRulesForSpecVersion("2.2.1-20240513"), PactRules::k2_2);
   EXPECT_EQ(*PactRulesForSpecVersion("2.3.0"), PactRules::k2_3);
   EXPECT_EQ(*PactRulesForSpecVersion("2.3.2"), PactRules::k2_3);
-  for (const char* bad : {"", "2", "2.3", "2.3.0.1", "v2.3.0", "2.3.0-2024", "2.3.0-beta",
-                          " 2.3.0", "2.3.x"}) {
+  for (const char* bad :
+       {"", "2", "2.3", "2.3.0.1", "v2.3.0", "2.3.0-2024", "2.3.0-beta", " 2.3.0", "2.3.x"}) {
     EXPECT_THAT(std::string(PactRulesForSpecVersion(bad).status().message()),
                 HasSubstr("is not a version string like \"2.3.0\""))
         << bad;
@@ -237,7 +243,7 @@ TEST(PactVersionTest, BoundaryProcessesDescriptionRequiredFrom21) {
   Json fp = V20();
   fp["pcf"].erase("boundaryProcessesDescription");
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());  // optional in 2.0.0
-  fp["specVersion"] = "2.0.1-20230314";                 // drafts of 2.1.0: 2.0 rules
+  fp["specVersion"] = "2.0.1-20230314";                // drafts of 2.1.0: 2.0 rules
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
 
   Json v21 = V21();
@@ -288,8 +294,8 @@ TEST(PactVersionTest, CrossSectoralStandardsRequiredIn23) {
   fp["pcf"]["crossSectoralStandards"] = Json::array({"GHGP Product", "ISO14067"});
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
   // 2.3's optional additions are checked when present.
-  fp["productClassifications"] = Json::array({"urn:pact:catalog.company.com:category-id:550010",
-                                              "cpc:0151"});
+  fp["productClassifications"] =
+      Json::array({"urn:pact:catalog.company.com:category-id:550010", "cpc:0151"});
   fp["pcf"]["productMassPerDeclaredUnit"] = "0,79";
   EXPECT_THAT(ValidateFootprint(fp, "$"),
               ElementsAre(IssueAt("$.productClassifications[1]", "is not a URN"),
@@ -304,8 +310,9 @@ TEST(PactVersionTest, MissingRequiredFieldPerVersion) {
     const char* spec_version;
     const char* field;
   };
-  for (const Case& c : {Case{"2.0.0", "declaredUnit"}, Case{"2.1.0", "pCfExcludingBiogenic"},
-                        Case{"2.2.0", "referencePeriodEnd"}, Case{"2.3.0", "characterizationFactors"}}) {
+  for (const Case& c :
+       {Case{"2.0.0", "declaredUnit"}, Case{"2.1.0", "pCfExcludingBiogenic"},
+        Case{"2.2.0", "referencePeriodEnd"}, Case{"2.3.0", "characterizationFactors"}}) {
     Json fp = V21();
     fp["specVersion"] = c.spec_version;
     fp["pcf"]["ipccCharacterizationFactorsSources"] = Json::array({"AR5"});
@@ -383,14 +390,15 @@ TEST(PactFieldTest, DecimalRules) {
   fp["pcf"]["biogenicCarbonWithdrawal"] = "1.5";
   fp["pcf"]["landManagementGhgEmissions"] = "-2.5";  // may be negative
   fp["pcf"]["iLucGhgEmissions"] = nullptr;
-  EXPECT_THAT(ValidateFootprint(fp, "$"),
-              ElementsAre(IssueAt("$.pcf.unitaryProductAmount", "\"0\" must be greater than 0"),
-                          IssueAt("$.pcf.pCfExcludingBiogenic",
-                                  "must be a decimal string such as \"1.63\", not the JSON number"),
-                          IssueAt("$.pcf.fossilGhgEmissions", "\"-0.1\" must not be negative"),
-                          IssueAt("$.pcf.fossilCarbonContent", "without an exponent, e.g. \"0.001\""),
-                          IssueAt("$.pcf.iLucGhgEmissions", "not null"),
-                          IssueAt("$.pcf.biogenicCarbonWithdrawal", "must be 0 or negative")));
+  EXPECT_THAT(
+      ValidateFootprint(fp, "$"),
+      ElementsAre(IssueAt("$.pcf.unitaryProductAmount", "\"0\" must be greater than 0"),
+                  IssueAt("$.pcf.pCfExcludingBiogenic",
+                          "must be a decimal string such as \"1.63\", not the JSON number"),
+                  IssueAt("$.pcf.fossilGhgEmissions", "\"-0.1\" must not be negative"),
+                  IssueAt("$.pcf.fossilCarbonContent", "without an exponent, e.g. \"0.001\""),
+                  IssueAt("$.pcf.iLucGhgEmissions", "not null"),
+                  IssueAt("$.pcf.biogenicCarbonWithdrawal", "must be 0 or negative")));
 }
 
 TEST(PactFieldTest, BadDeclaredUnit) {
@@ -416,8 +424,8 @@ TEST(PactFieldTest, BadUuid) {
   EXPECT_THAT(ValidateFootprint(fp, "$"), ElementsAre(IssueAt("$.id", "is not a version 4 UUID")));
   fp["id"] = "D9BE4477-E351-45B3-ACD9-E1DA05E6F633";  // case-insensitive, RFC 4122
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
-  fp["precedingPfIds"] = Json::array({"d6985fe5-e569-5695-d47d-526dad7525d5", "x",
-                                      "d6985fe5-e569-5695-d47d-526dad7525d5"});
+  fp["precedingPfIds"] = Json::array(
+      {"d6985fe5-e569-5695-d47d-526dad7525d5", "x", "d6985fe5-e569-5695-d47d-526dad7525d5"});
   EXPECT_THAT(ValidateFootprint(fp, "$"),
               ElementsAre(IssueAt("$.precedingPfIds[1]", "\"x\" is not a UUID"),
                           IssueAt("$.precedingPfIds[2]", "repeats $.precedingPfIds[0]")));
@@ -433,9 +441,10 @@ TEST(PactFieldTest, IdentifierSets) {
                           IssueAt("$.productIds[2]", "repeats $.productIds[1]"),
                           IssueAt("$.productIds[3]", "must be a string, not a number")));
   fp = V21();
-  fp["productIds"] = Json::array(
-      {"urn:pathfinder:product:id:iupac-inchi:1S%2FC9H8O4%2Fc1-6%2810%2913-8-5-3-2-4-7%288%299%2811%2912%2Fh2-5H%2C1H3%2C%28H%2C11%2C12%29",
-       "urn:pathfinder:product:id:cas:64-17-5", "URN:ISBN:0-395-36341-1"});
+  fp["productIds"] =
+      Json::array({"urn:pathfinder:product:id:iupac-inchi:1S%2FC9H8O4%2Fc1-6%2810%2913-8-5-3-2-4-7%"
+                   "288%299%2811%2912%2Fh2-5H%2C1H3%2C%28H%2C11%2C12%29",
+                   "urn:pathfinder:product:id:cas:64-17-5", "URN:ISBN:0-395-36341-1"});
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
   for (const char* bad : {"urn:", "urn:x:1", "urn:gtin:", "urn:gt in:1", "urn:gtin:a b",
                           "urn:gtin:%zz", "urn:-bad:1"}) {
@@ -481,19 +490,22 @@ TEST(PactFieldTest, DateTimes) {
                           IssueAt("$.updated", "not an ISO 8601 date-time")));
   fp = V21();
   fp["updated"] = "2022-05-22T21:47:32Z";  // equal to created
-  EXPECT_THAT(ValidateFootprint(fp, "$"), ElementsAre(IssueAt("$.updated", "must be after created")));
+  EXPECT_THAT(ValidateFootprint(fp, "$"),
+              ElementsAre(IssueAt("$.updated", "must be after created")));
   fp["updated"] = "2022-05-22T21:47:32.001Z";
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
   fp["updated"] = "2023-02-29T00:00:00Z";
-  EXPECT_THAT(ValidateFootprint(fp, "$"), ElementsAre(IssueAt("$.updated", "not a valid calendar date")));
+  EXPECT_THAT(ValidateFootprint(fp, "$"),
+              ElementsAre(IssueAt("$.updated", "not a valid calendar date")));
   fp["updated"] = "2024-02-29T23:59:59+00:00";
   EXPECT_THAT(ValidateFootprint(fp, "$"), IsEmpty());
   fp["updated"] = "2024-02-29T23:59:59";
   EXPECT_THAT(ValidateFootprint(fp, "$"), ElementsAre(IssueAt("$.updated", "has no time zone")));
   fp = V21();
   fp["pcf"]["referencePeriodEnd"] = "2020-01-01T00:00:00Z";
-  EXPECT_THAT(ValidateFootprint(fp, "$"),
-              ElementsAre(IssueAt("$.pcf.referencePeriodEnd", "must be after referencePeriodStart")));
+  EXPECT_THAT(
+      ValidateFootprint(fp, "$"),
+      ElementsAre(IssueAt("$.pcf.referencePeriodEnd", "must be after referencePeriodStart")));
 }
 
 TEST(PactFieldTest, ValidityPeriod) {
@@ -506,9 +518,10 @@ TEST(PactFieldTest, ValidityPeriod) {
               ElementsAre(IssueAt("$.validityPeriodEnd", "more than 3 years after")));
   fp["validityPeriodStart"] = "2021-12-31T00:00:00Z";
   fp["validityPeriodEnd"] = "2021-12-30T00:00:00Z";
-  EXPECT_THAT(ValidateFootprint(fp, "$"),
-              ElementsAre(IssueAt("$.validityPeriodEnd", "must be after validityPeriodStart"),
-                          IssueAt("$.validityPeriodStart", "must not be before pcf.referencePeriodEnd")));
+  EXPECT_THAT(
+      ValidateFootprint(fp, "$"),
+      ElementsAre(IssueAt("$.validityPeriodEnd", "must be after validityPeriodStart"),
+                  IssueAt("$.validityPeriodStart", "must not be before pcf.referencePeriodEnd")));
   fp.erase("validityPeriodEnd");
   EXPECT_THAT(ValidateFootprint(fp, "$"),
               ElementsAre(IssueAt("$.validityPeriodEnd", "defined together")));
@@ -518,8 +531,7 @@ TEST(PactFieldTest, StructuredProperties) {
   Json fp = V21();
   fp["pcf"]["productOrSectorSpecificRules"] = Json::array(
       {Json{{"operator", "Other"}, {"ruleNames", Json::array({"x"})}},
-       Json{{"operator", "PEF"}, {"ruleNames", Json::array()}, {"otherOperatorName", "y"}},
-       "z"});
+       Json{{"operator", "PEF"}, {"ruleNames", Json::array()}, {"otherOperatorName", "y"}}, "z"});
   fp["pcf"]["geographyRegionOrSubregion"] = "Western Europe";
   fp["pcf"]["secondaryEmissionFactorSources"] = Json::array({Json{{"name", "ecoinvent"}}});
   fp["pcf"]["packagingGhgEmissions"] = "0.5";
@@ -595,23 +607,39 @@ TEST(PactDocumentTest, ArrayWithOneBadElement) {
   EXPECT_THAT(Paths(r.issues), ElementsAre("$[1].productIds[0]", "$[1].pcf.declaredUnit"));
   EXPECT_THAT(r.footprints, SizeIs(2));  // the valid ones, for callers that want them
 
-  PactParseResult enveloped =
-      ParsePactDocument(Json{{"data", Json::array({V21(), bad})}}.dump());
+  PactParseResult enveloped = ParsePactDocument(Json{{"data", Json::array({V21(), bad})}}.dump());
   EXPECT_THAT(Paths(enveloped.issues),
               ElementsAre("$.data[1].productIds[0]", "$.data[1].pcf.declaredUnit"));
 }
 
+TEST(PactDocumentTest, NegativeFileReportsEveryIssueOfTheBadElement) {
+  PactParseResult r = ParsePactDocument(ReadTestData("invalid-array-second-element.json"));
+  EXPECT_THAT(r.issues,
+              ElementsAre(IssueAt("$[1].pcf.declaredUnit", "\"litre\" is not a PACT declared unit"),
+                          IssueAt("$[1].pcf.pCfExcludingBiogenic",
+                                  "\"12,5\" is not a decimal (use a dot, e.g. \"12.5\")"),
+                          IssueAt("$[1].pcf.ipccCharacterizationFactorsSources",
+                                  "required by PACT 2.2.0 and later")))
+      << Dump(r.issues);
+}
+
 TEST(PactDocumentTest, WrongShapes) {
   EXPECT_THAT(ParsePactDocument("\"hello\"").issues,
-              ElementsAre(IssueAt("$", "must be a ProductFootprint object, an array of them or a "
-                                       "PACT API response {\"data\": ...}, not a string")));
+              ElementsAre(IssueAt("$",
+                                  "must be a ProductFootprint object, an array of them or a "
+                                  "PACT API response {\"data\": ...}, not a string")));
   EXPECT_THAT(ParsePactDocument("42").issues, ElementsAre(IssueAt("$", "not a number")));
   EXPECT_THAT(ParsePactDocument("null").issues, ElementsAre(IssueAt("$", "not null")));
   EXPECT_THAT(ParsePactDocument("[]").issues, ElementsAre(IssueAt("$", "empty array")));
   EXPECT_THAT(ParsePactDocument("[1, \"x\"]").issues,
               ElementsAre(IssueAt("$[0]", "must be a ProductFootprint object, not a number"),
                           IssueAt("$[1]", "not a string")));
-  EXPECT_THAT(ParsePactDocument("{\"data\": []}").issues, ElementsAre(IssueAt("$.data", "empty array")));
+  EXPECT_THAT(ParsePactDocument("{\"data\": []}").issues,
+              ElementsAre(IssueAt("$.data", "empty array")));
+  EXPECT_THAT(ParsePactDocument("{\"data\": {\"pfs\": []}}").issues,
+              ElementsAre(IssueAt("$.data.pfs", "empty array")));
+  EXPECT_THAT(ParsePactDocument("{\"data\": {\"pfs\": {}}}").issues,
+              ElementsAre(IssueAt("$.data.pfs", "must be an array")));
   EXPECT_THAT(ParsePactDocument("{\"data\": 5}").issues,
               ElementsAre(IssueAt("$.data", "must be a ProductFootprint object or an array")));
   EXPECT_THAT(ParsePactDocument("{}").issues, Contains(IssueAt("$.specVersion", "is missing")));
@@ -627,7 +655,8 @@ TEST(PactDocumentTest, OversizedInputIsRefusedBeforeParsing) {
   EXPECT_TRUE(ParsePactDocument(text).ok());
   text.push_back(' ');
   PactParseResult r = ParsePactDocument(text);
-  EXPECT_THAT(r.issues, ElementsAre(IssueAt("$", "the input is 1048577 bytes; the limit is 1048576")));
+  EXPECT_THAT(r.issues,
+              ElementsAre(IssueAt("$", "the input is 1048577 bytes; the limit is 1048576")));
   EXPECT_THAT(r.footprints, IsEmpty());
   EXPECT_FALSE(ParsePactFootprint(std::string(2 * kMaxPactDocumentBytes, '[')).ok());
 }
@@ -671,7 +700,8 @@ TEST(PactDocumentTest, InvalidJsonAndUtf8) {
               ElementsAre(IssueAt("$", "is not valid JSON")));
   EXPECT_THAT(ParsePactDocument(std::string("{\"a\":1}\0garbage", 15)).issues,
               ElementsAre(IssueAt("$", "is not valid JSON")));
-  EXPECT_THAT(ParsePactDocument("[1e999999]").issues, ElementsAre(IssueAt("$", "is not valid JSON")));
+  EXPECT_THAT(ParsePactDocument("[1e999999]").issues,
+              ElementsAre(IssueAt("$", "is not valid JSON")));
   // Messages stay printable whatever the input holds.
   for (const PactIssue& i : ParsePactDocument("\x01\x02\xff\x80").issues) {
     for (char c : i.message) {
@@ -701,6 +731,32 @@ TEST(PactDocumentTest, GarbageNeverCrashes) {
   for (size_t n = 0; n < example.size(); n += 37) {
     EXPECT_FALSE(ParsePactDocument(example.substr(0, n)).ok()) << n;
   }
+}
+
+TEST(PactDocumentTest, LargeInputsStayFast) {
+  // Worst cases within the size limit: one footprint with ~70k identifiers,
+  // and as many footprints as fit. Quadratic work would take minutes here.
+  Json fp = V21();
+  fp["productIds"] = Json::array();
+  for (int i = 0; fp["productIds"].size() < 70000; ++i) {
+    fp["productIds"].push_back("urn:ab:" + std::to_string(i));
+  }
+  fp["productIds"].push_back("urn:ab:7");
+  std::string text = fp.dump();
+  ASSERT_LE(text.size(), kMaxPactDocumentBytes);
+  auto start = std::chrono::steady_clock::now();
+  PactParseResult r = ParsePactDocument(text);
+  EXPECT_THAT(r.issues, ElementsAre(IssueAt("$.productIds[70000]", "repeats $.productIds[7]")));
+
+  Json many = Json::array();
+  std::string one = V21().dump();
+  for (size_t size = 2; size + one.size() + 1 < kMaxPactDocumentBytes; size += one.size() + 1) {
+    many.push_back(V21());
+  }
+  r = ParsePactDocument(many.dump());
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.footprints.size(), many.size());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST(PactDocumentTest, IssueCountIsBounded) {

@@ -1,5 +1,6 @@
 #include "node/verify/record.h"
 
+#include "crypto/hash.h"
 #include "gtest/gtest.h"
 
 namespace cdl::verify {
