@@ -130,6 +130,20 @@ TEST_F(LedgerTest, SupersedeMarksOldDisclosureAndRefusesSecondSupersede) {
   EXPECT_EQ(unknown.code(), cdl::v1::REJECT_UNKNOWN_REFERENCE);
 }
 
+TEST_F(LedgerTest, UnverifiedRecordsAreVerifiedAtExecution) {
+  // Records that did not pass our own admission (e.g. from a proposal) get
+  // their signatures checked by the rules; a forgery consumes no sequence.
+  cdl::v1::SignedRecord forged;
+  forged.ParseFromString(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  std::string sig = forged.signatures(0).signature();
+  sig[sig.size() / 2] ^= 0x20;
+  forged.mutable_signatures(0)->set_signature(sig);
+  auto r = CommitOne(forged.SerializeAsString());
+  EXPECT_EQ(r.code(), cdl::v1::REJECT_BAD_SIGNATURE) << r.message();
+  EXPECT_EQ(ledger_->GetMember("reg-cn")->last_sequence(), 0u);
+  EXPECT_TRUE(absl::IsNotFound(ledger_->GetMember("park-a").status()));
+}
+
 TEST_F(LedgerTest, RegulatorMayNotDisclose) {
   auto r = CommitOne(chain_.Disclosure("reg-cn", "2026", "1"));
   EXPECT_EQ(r.code(), cdl::v1::REJECT_ROLE_NOT_ALLOWED);
@@ -148,6 +162,8 @@ TEST_F(LedgerTest, RevokedKeyCannotSign) {
   // The old key is refused, the new (Ed25519) key works.
   auto stale = CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
   EXPECT_EQ(stale.code(), cdl::v1::REJECT_KEY_REVOKED);
+  EXPECT_EQ(ledger_->GetMember("park-a")->last_sequence(), 1u);  // not consumed
+  chain_.RewindSequence("park-a", 1);
   chain_.SetKey("park-a", std::move(new_key));
   auto fresh = CommitOne(chain_.Register("park-a", "ent-2", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
   EXPECT_EQ(fresh.status(), cdl::v1::RECORD_ACCEPTED) << fresh.message();

@@ -407,6 +407,25 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
                   cdl::StrCat("body.author: \"", rec.body.author(), "\" is not a registered member"));
   }
   MemberState author = **author_or;
+  // Signatures first: a record that its signers did not (validly) sign is not
+  // theirs, so it must not consume the author's sequence either.
+  for (int i = 0; i < rec.signed_record.signatures_size(); ++i) {
+    const auto& sig = rec.signed_record.signatures(i);
+    auto check = CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms);
+    if (!check.ok()) return check.status();
+    if (check->code != cdl::v1::REJECT_NONE) {
+      return reject(check->code, cdl::StrCat("signed_record.signatures[", i, "]: ", check->message));
+    }
+    if (!rec.signatures_verified) {
+      // Records that came from a proposal rather than our own admission.
+      auto key = cdl::verify::ParsePublicKeyInfo("key", *check->key);
+      if (!key.ok() || !cdl::verify::VerifyRecordSignature(*key, rec.id, sig.signature()).ok()) {
+        return reject(cdl::v1::REJECT_BAD_SIGNATURE,
+                      cdl::StrCat("signed_record.signatures[", i, "]: signature does not verify with key ",
+                                  Hex(sig.key_id()), " of \"", sig.member(), "\""));
+      }
+    }
+  }
   uint64_t expected = author.last_sequence() + 1;
   if (rec.body.sequence() != expected) {
     // A wrong sequence consumes nothing: it is a replay or out of order.
@@ -425,14 +444,6 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
   };
 
   Verdict verdict;
-  for (int i = 0; i < rec.signed_record.signatures_size() && verdict.ok(); ++i) {
-    const auto& sig = rec.signed_record.signatures(i);
-    auto check = CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms);
-    if (!check.ok()) return check.status();
-    if (check->code != cdl::v1::REJECT_NONE) {
-      verdict = Reject(check->code, cdl::StrCat("signed_record.signatures[", i, "]: ", check->message));
-    }
-  }
   if (verdict.ok() && rec.body.payload_case() != RecordBody::kRecognitionAgreement &&
       rec.signed_record.signatures_size() != 1) {
     verdict = Reject(cdl::v1::REJECT_INVALID_FIELD,

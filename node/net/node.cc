@@ -170,6 +170,7 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
         NextSequence(author))));
   }
 
+  record->signatures_verified = true;
   cdl::v1::Receipt admitted;
   admitted.set_record_id(record->id);
   admitted.set_status(cdl::v1::RECORD_ADMITTED);

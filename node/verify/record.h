@@ -36,6 +36,9 @@ struct ParsedRecord {
   cdl::v1::RecordBody body;
   std::string id;    // 32 raw bytes
   std::string type;  // payload name, e.g. "disclosure"
+  // Set by whoever verified every signature against the registered key its
+  // key_id names (admission does). Execution verifies the others itself.
+  bool signatures_verified = false;
 };
 
 // Decodes a serialized SignedRecord and its body. Fails (InvalidArgument, the
