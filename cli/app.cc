@@ -1,0 +1,426 @@
+#include "cli/app.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "cli/errors.h"
+#include "cli/node_client.h"
+
+namespace cdl::cli {
+namespace {
+
+constexpr char kFooter[] =
+    "Exit codes: 0 success; 1 verification failed, record rejected or invalid "
+    "input; 2 usage error; 3 node unreachable, timed out or failed.\n"
+    "Environment: CDL_NODE=HOST:PORT is the default for --node "
+    "(otherwise 127.0.0.1:7400).\n"
+    "Ids and hashes are printed and accepted as lowercase hex. Run "
+    "'cdl COMMAND --help' for a command's flags.";
+
+// Everything the flags fill in; one per invocation.
+struct Flags {
+  std::string node;
+  bool json = false;
+  KeygenOptions keygen;
+  GenesisInitOptions genesis_init;
+  MemberRegisterOptions member_register;
+  DiscloseOptions disclose;
+  FootprintImportOptions footprint_import;
+  FootprintValidateOptions footprint_validate;
+  GetOptions get;
+  QueryOptions query;
+  CheckpointOptions checkpoint;
+  ProofOptions proof;
+  VerifyProofOptions verify_proof;
+  VerifyProofOptions verify_checkpoint;
+  // --sequence of a record writer; copied into its AuthorOptions only when
+  // given on the command line.
+  uint64_t sequence = 0;
+};
+
+void AddJson(CLI::App* app, Flags& flags) {
+  app->add_flag("--json", flags.json,
+                "Print one machine-readable JSON document on stdout");
+}
+
+void AddNode(CLI::App* app, Flags& flags) {
+  app->add_option("--node", flags.node,
+                  "Node to talk to, HOST:PORT (default $CDL_NODE or "
+                  "127.0.0.1:7400)");
+}
+
+// Flags shared by every record-writing command. Returns the --sequence
+// option so the caller can tell whether it was given.
+CLI::Option* AddAuthor(CLI::App* app, AuthorOptions& author, Flags& flags) {
+  app->add_option("--as", author.as,
+                  "Member id of the author who signs the record")
+      ->required();
+  app->add_option("--key", author.key_file,
+                  "The author's private key file (PKCS#8 PEM, mode 0600)")
+      ->required();
+  CLI::Option* sequence =
+      app->add_option(
+             "--sequence", flags.sequence,
+             "Use this sequence number instead of asking the node (skips the "
+             "member and key look-up)")
+          ->check(CLI::Validator(
+              [](std::string& value) -> std::string {
+                uint64_t n = 0;
+                if (absl::SimpleAtoi(value, &n) && n >= 1) return "";
+                return "must be a whole number of at least 1";
+              },
+              "UINT>=1"));
+  app->add_flag("--no-wait", author.no_wait,
+                "Return once the node admitted the record (ADMITTED), without "
+                "waiting for its block to commit");
+  app->add_option("--wait-seconds", author.wait_seconds,
+                  "How long to wait for the final receipt")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  AddNode(app, flags);
+  AddJson(app, flags);
+  return sequence;
+}
+
+// The deepest subcommand that was selected, for "see --help" hints.
+std::string CommandPath(CLI::App& app) {
+  std::vector<std::string> names;
+  CLI::App* current = &app;
+  while (!current->get_subcommands().empty()) {
+    current = current->get_subcommands().front();
+    names.push_back(current->get_name());
+  }
+  return absl::StrJoin(names, " ");
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out,
+           std::ostream& err) {
+  Flags flags;
+  std::function<absl::Status(const Context&)> action;
+
+  CLI::App app(
+      "cdl — client of the Carbon Disclosure Ledger: keys, genesis, members, "
+      "disclosures, PACT footprints, queries and offline proofs.",
+      "cdl");
+  AddNode(&app, flags);
+  AddJson(&app, flags);
+
+  // ---- keygen
+  CLI::App* keygen = app.add_subcommand(
+      "keygen",
+      "Generate a signing key pair: FILE (private, 0600) and FILE.pub");
+  keygen
+      ->add_option("-a,--algorithm", flags.keygen.algorithm,
+                   "ecdsa-p256, ed25519 or sm2")
+      ->capture_default_str();
+  keygen
+      ->add_option("-o,--output", flags.keygen.output,
+                   "Private key file to write (the public key goes to "
+                   "FILE.pub)")
+      ->required();
+  keygen->add_flag("--force", flags.keygen.force, "Replace existing files");
+  AddJson(keygen, flags);
+  keygen->callback([&] {
+    action = [&](const Context& ctx) { return RunKeygen(ctx, flags.keygen); };
+  });
+
+  // ---- genesis init
+  CLI::App* genesis =
+      app.add_subcommand("genesis", "Create a new ledger's genesis");
+  genesis->require_subcommand(1);
+  CLI::App* genesis_init = genesis->add_subcommand(
+      "init",
+      "Write DIR/genesis.json with N validators and the founding members, and "
+      "their keys (DIR/validator-K.key, DIR/ID.key + .pub)");
+  genesis_init
+      ->add_option("--chain-id", flags.genesis_init.chain_id,
+                   "Chain id, e.g. cdl-test")
+      ->required();
+  genesis_init
+      ->add_option("-o,--output-dir", flags.genesis_init.output_dir,
+                   "Directory to write into (created if missing)")
+      ->required();
+  genesis_init
+      ->add_option("--validators", flags.genesis_init.validators,
+                   "Number of validators (3f+1 tolerates f faulty)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  genesis_init
+      ->add_option("--base-port", flags.genesis_init.base_port,
+                   "Validator K's peer address is 127.0.0.1:(P+K)")
+      ->capture_default_str();
+  genesis_init
+      ->add_option("--founder", flags.genesis_init.founders,
+                   "Founding member ID:ROLE:JURISDICTION[:NAME], repeatable; "
+                   "roles: regulator, accreditor, certifier, park, enterprise")
+      ->required();
+  genesis_init
+      ->add_option("-a,--algorithm", flags.genesis_init.algorithm,
+                   "Key algorithm: ecdsa-p256, ed25519 or sm2")
+      ->capture_default_str();
+  genesis_init->add_flag("--force", flags.genesis_init.force,
+                         "Replace existing files");
+  AddJson(genesis_init, flags);
+  genesis_init->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunGenesisInit(ctx, flags.genesis_init);
+    };
+  });
+
+  // ---- member register
+  CLI::App* member = app.add_subcommand("member", "Manage members");
+  member->require_subcommand(1);
+  CLI::App* member_register = member->add_subcommand(
+      "register",
+      "Register a member (signed by a regulator, or by a park for its own "
+      "enterprises)");
+  MemberRegisterOptions& reg = flags.member_register;
+  CLI::Option* reg_sequence = AddAuthor(member_register, reg.author, flags);
+  member_register->add_option("--id", reg.id, "New member id, e.g. acme-steel")
+      ->required();
+  member_register
+      ->add_option("--role", reg.role,
+                   "regulator, accreditor, certifier, park or enterprise")
+      ->required();
+  member_register
+      ->add_option("--jurisdiction", reg.jurisdiction,
+                   "ISO 3166-1 alpha-2 code or a union code such as EU")
+      ->required();
+  member_register->add_option("--park", reg.park,
+                              "For an enterprise: the admitting park's id");
+  member_register->add_option("--name", reg.name, "Display name");
+  member_register
+      ->add_option("--member-key", reg.member_keys,
+                   "The member's public key file (PEM, e.g. FILE.pub from "
+                   "'cdl keygen'); repeatable")
+      ->required();
+  member_register->add_option("--valid-from", reg.valid_from,
+                              "RFC 3339 time (default: its block time)");
+  member_register->add_option("--valid-until", reg.valid_until,
+                              "RFC 3339 time (default: no end)");
+  member_register->callback([&] {
+    if (reg_sequence->count() > 0) reg.author.sequence = flags.sequence;
+    action = [&](const Context& ctx) { return RunMemberRegister(ctx, reg); };
+  });
+
+  // ---- disclose
+  CLI::App* disclose = app.add_subcommand(
+      "disclose", "Submit an organisational GHG disclosure from a JSON file");
+  CLI::Option* disclose_sequence =
+      AddAuthor(disclose, flags.disclose.author, flags);
+  disclose
+      ->add_option("-f,--file", flags.disclose.file,
+                   "JSON object with the Disclosure fields of records.proto "
+                   "(snake_case): period, scope1_tco2e, scope2_location_tco2e, "
+                   "scope2_market_tco2e, scope3_tco2e, energy_mwh, "
+                   "renewable_share_pct, methodology, evidence_hashes (hex), "
+                   "supersedes (hex), organisation (default: --as); decimals "
+                   "as strings")
+      ->required();
+  disclose->add_option("--supersedes", flags.disclose.supersedes,
+                       "Record id of the disclosure this one replaces");
+  disclose->callback([&] {
+    if (disclose_sequence->count() > 0) {
+      flags.disclose.author.sequence = flags.sequence;
+    }
+    action = [&](const Context& ctx) {
+      return RunDisclose(ctx, flags.disclose);
+    };
+  });
+
+  // ---- footprint import / validate
+  CLI::App* footprint =
+      app.add_subcommand("footprint", "PACT v2 product carbon footprints");
+  footprint->require_subcommand(1);
+  CLI::App* footprint_import = footprint->add_subcommand(
+      "import",
+      "Validate a PACT v2 file (one ProductFootprint, an array, or "
+      "{\"data\": ...}) and submit each footprint as a record");
+  CLI::Option* import_sequence =
+      AddAuthor(footprint_import, flags.footprint_import.author, flags);
+  footprint_import
+      ->add_option("-f,--file", flags.footprint_import.file,
+                   "PACT v2 JSON file")
+      ->required();
+  footprint_import->add_option(
+      "--supersedes", flags.footprint_import.supersedes,
+      "Record id of the footprint this one replaces (one-footprint files)");
+  footprint_import->callback([&] {
+    if (import_sequence->count() > 0) {
+      flags.footprint_import.author.sequence = flags.sequence;
+    }
+    action = [&](const Context& ctx) {
+      return RunFootprintImport(ctx, flags.footprint_import);
+    };
+  });
+  CLI::App* footprint_validate = footprint->add_subcommand(
+      "validate",
+      "Check a PACT v2 file offline: exit 0, or 1 listing each bad field by "
+      "JSON path; --json prints the footprints exactly as they would be "
+      "stored");
+  footprint_validate
+      ->add_option("FILE", flags.footprint_validate.file, "PACT v2 JSON file")
+      ->required();
+  AddJson(footprint_validate, flags);
+  footprint_validate->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunFootprintValidate(ctx, flags.footprint_validate);
+    };
+  });
+
+  // ---- get
+  CLI::App* get = app.add_subcommand(
+      "get", "Show a record (decoded body, signatures) and its receipt");
+  get->add_option("RECORD_ID", flags.get.record_id, "Record id (64 hex digits)")
+      ->required();
+  AddNode(get, flags);
+  AddJson(get, flags);
+  get->callback([&] {
+    action = [&](const Context& ctx) { return RunGet(ctx, flags.get); };
+  });
+
+  // ---- query
+  CLI::App* query = app.add_subcommand(
+      "query", "List records by member, type, reporting period or park");
+  query->add_option("--member", flags.query.member,
+                    "Author or subject organisation");
+  query->add_option("--type", flags.query.type,
+                    "Record type, e.g. disclosure, product_footprint, "
+                    "member_registration");
+  query->add_option("--period", flags.query.period,
+                    "Reporting period: 2026, 2026-Q1 or 2026-03");
+  query->add_option("--park", flags.query.park, "Park member id");
+  query->add_option("--limit", flags.query.limit,
+                    "Records per page (node default 100, at most 1000)");
+  query->add_option("--page-token", flags.query.page_token,
+                    "Continue after a previous page");
+  query->add_flag("--all", flags.query.all, "Fetch every page");
+  AddNode(query, flags);
+  AddJson(query, flags);
+  query->callback([&] {
+    action = [&](const Context& ctx) { return RunQuery(ctx, flags.query); };
+  });
+
+  // ---- status
+  CLI::App* status = app.add_subcommand(
+      "status", "Show the node's chain, height, ledger size and root");
+  AddNode(status, flags);
+  AddJson(status, flags);
+  status->callback(
+      [&] { action = [&](const Context& ctx) { return RunStatus(ctx); }; });
+
+  // ---- checkpoint
+  CLI::App* checkpoint = app.add_subcommand(
+      "checkpoint",
+      "Fetch a checkpoint (block header + commit certificate), the cosigned "
+      "ledger head");
+  checkpoint->add_option("--height", flags.checkpoint.height,
+                         "Block height (default: latest)");
+  checkpoint->add_option("-o,--output", flags.checkpoint.output,
+                         "Write the checkpoint (protobuf JSON) to this file");
+  AddNode(checkpoint, flags);
+  AddJson(checkpoint, flags);
+  checkpoint->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunCheckpoint(ctx, flags.checkpoint);
+    };
+  });
+
+  // ---- proof
+  CLI::App* proof = app.add_subcommand(
+      "proof",
+      "Fetch an offline-verifiable proof bundle for an accepted record: the "
+      "signed record, its inclusion proof and a checkpoint");
+  proof
+      ->add_option("RECORD_ID", flags.proof.record_id,
+                   "Record id (64 hex digits)")
+      ->required();
+  proof->add_option("-o,--output", flags.proof.output,
+                    "Write the bundle to this file (default: stdout)");
+  AddNode(proof, flags);
+  AddJson(proof, flags);
+  proof->callback([&] {
+    action = [&](const Context& ctx) { return RunProof(ctx, flags.proof); };
+  });
+
+  // ---- verify-proof / verify-checkpoint
+  CLI::App* verify_proof = app.add_subcommand(
+      "verify-proof",
+      "Verify a proof bundle offline against a genesis: prints VALID or "
+      "INVALID with the reasons");
+  verify_proof
+      ->add_option("FILE", flags.verify_proof.file,
+                   "Proof bundle from 'cdl proof'")
+      ->required();
+  verify_proof
+      ->add_option("--genesis", flags.verify_proof.genesis,
+                   "genesis.json of the ledger you trust")
+      ->required();
+  AddJson(verify_proof, flags);
+  verify_proof->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunVerifyProof(ctx, flags.verify_proof);
+    };
+  });
+  CLI::App* verify_checkpoint = app.add_subcommand(
+      "verify-checkpoint",
+      "Verify a checkpoint file offline against a genesis: prints VALID or "
+      "INVALID with the reasons");
+  verify_checkpoint
+      ->add_option("FILE", flags.verify_checkpoint.file,
+                   "Checkpoint from 'cdl checkpoint -o'")
+      ->required();
+  verify_checkpoint
+      ->add_option("--genesis", flags.verify_checkpoint.genesis,
+                   "genesis.json of the ledger you trust")
+      ->required();
+  AddJson(verify_checkpoint, flags);
+  verify_checkpoint->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunVerifyCheckpoint(ctx, flags.verify_checkpoint);
+    };
+  });
+
+  app.footer(kFooter);
+  app.require_subcommand(0, 1);
+
+  // CLI11 consumes arguments from the back.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    const std::string path = CommandPath(app);
+    err << "cdl: " << (path.empty() ? "" : path + ": ") << e.what()
+        << " — run 'cdl " << (path.empty() ? "" : path + " ") << "--help'\n";
+    return kExitUsage;
+  }
+  if (!action) {
+    err << "cdl: no command given — run 'cdl --help' for the list of "
+           "commands\n";
+    return kExitUsage;
+  }
+
+  Context ctx;
+  ctx.node = ResolveNodeAddress(flags.node);
+  ctx.json = flags.json;
+  ctx.out = &out;
+  ctx.err = &err;
+  absl::Status result = action(ctx);
+  out.flush();
+  if (!result.ok()) err << "cdl: " << result.message() << "\n";
+  return ExitCodeOf(result);
+}
+
+}  // namespace cdl::cli

@@ -1,0 +1,55 @@
+// Output of `cdl`: protobuf messages as JSON with bytes shown as hex, receipts
+// as one line or one JSON object, and files read/written with limits.
+#ifndef CDL_CLI_RENDER_H_
+#define CDL_CLI_RENDER_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "ledger.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace cdl::cli {
+
+// `message` in the protobuf JSON mapping (proto field names), except that
+// every bytes field is lowercase hex instead of base64, so ids match what the
+// CLI prints and accepts elsewhere.
+nlohmann::json ProtoToHexJson(const google::protobuf::Message& message);
+
+// The protobuf JSON mapping of `message` (base64 bytes), pretty-printed: the
+// format of files that `cdl` writes and reads back (proofs, checkpoints).
+std::string ProtoToJsonFile(const google::protobuf::Message& message);
+// Parses such a file strictly (unknown fields are an error).
+absl::Status ProtoFromJsonFile(absl::string_view json,
+                               google::protobuf::Message* message);
+
+// "ACCEPTED", "REJECTED", "ADMITTED".
+std::string StatusName(cdl::v1::RecordStatus status);
+// "INVALID_FIELD", "NONE", ...
+std::string RejectCodeName(cdl::v1::RejectCode code);
+
+// {"record_id": hex, "status": "ACCEPTED", "code": "NONE", "message": ...,
+//  "height": n, "index": n, "ledger_index": n, "author": ..., "sequence": n}
+nlohmann::json ReceiptJson(const cdl::v1::Receipt& receipt);
+// One human line: "ACCEPTED record <hex> at height 5, leaf 3 [author #seq]".
+std::string ReceiptLine(const cdl::v1::Receipt& receipt);
+// Just the outcome: "ACCEPTED at height 5, leaf 3", "REJECTED at height 5:
+// CODE: message", "ADMITTED (in the mempool, not yet committed)".
+std::string ReceiptOutcome(const cdl::v1::Receipt& receipt);
+
+// Reads a whole file of at most `max_bytes`. `what` names it in errors
+// ("disclosure file"). Errors exit with code 1.
+absl::StatusOr<std::string> ReadFileLimited(const std::string& path,
+                                            size_t max_bytes,
+                                            absl::string_view what);
+// Writes `data` to `path` (replacing it through a temporary file).
+absl::Status WriteFile(const std::string& path, absl::string_view data,
+                       absl::string_view what);
+
+}  // namespace cdl::cli
+
+#endif  // CDL_CLI_RENDER_H_

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# `make demo`: a guided, non-interactive walkthrough of cdl on one machine.
+#
+#   deploy/demo.sh BUILD_DIR
+#
+# Starts `cdl-node --dev` (one embedded validator; data in ./demo-out/node),
+# then uses the `cdl` CLI to register a park and an enterprise, submit an
+# organisational disclosure and a PACT product footprint, read them back,
+# fetch an inclusion proof and a checkpoint, stop the node and verify both
+# offline. Artifacts are left in ./demo-out/. Everything it started is stopped
+# on success and on failure. Exit 0 on success, non-zero with a message
+# otherwise.
+#
+# Environment: CDL_DEMO_PORT=N uses port N for the node's client API
+# (default 7400, or a free port if 7400 is taken; 0 = any free port).
+set -euo pipefail
+
+usage() { echo "usage: $0 BUILD_DIR   (the folder 'make build' built into)" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+
+BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: build folder '$1' not found — run 'make build' first" >&2; exit 1; }
+CDL_BIN="$BUILD_DIR/cli/cdl"
+NODE_BIN="$BUILD_DIR/node/cdl-node"
+OUT="demo-out"  # relative to the current folder, as `make demo` shows it
+DATA="$OUT/node"
+NODE_LOG="$OUT/node.log"
+NODE_PID=""
+STEP=0
+STEP_TITLE="setup"
+
+for bin in "$CDL_BIN" "$NODE_BIN"; do
+  [ -x "$bin" ] || { echo "demo: $bin is missing — run 'make build' first" >&2; exit 1; }
+done
+command -v python3 >/dev/null || { echo "demo: python3 is needed to read JSON output — run 'make deps'" >&2; exit 1; }
+
+# ---- output helpers ----------------------------------------------------------
+if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RED=$'\e[31m'; RESET=$'\e[0m'
+else BOLD=""; DIM=""; GREEN=""; RED=""; RESET=""; fi
+
+step() {
+  STEP=$((STEP + 1)); STEP_TITLE="$1"; shift
+  printf '\n%s%d. %s%s\n' "$BOLD" "$STEP" "$STEP_TITLE" "$RESET"
+  for line in "$@"; do printf '   %s\n' "$line"; done
+}
+
+# The command line as a user would type it (arguments with spaces quoted).
+show() {
+  local words=() arg
+  for arg in "$@"; do
+    if [[ "$arg" == *[[:space:]]* ]]; then words+=("\"$arg\""); else words+=("$arg"); fi
+  done
+  printf '%s   $ %s%s\n' "$DIM" "${words[*]}" "$RESET"
+}
+
+# Runs `cdl ARGS...`, showing the command and its indented output.
+cdl() {
+  show cdl "$@"
+  local output rc=0
+  output=$("$CDL_BIN" "$@" 2>&1) || rc=$?
+  [ -n "$output" ] && printf '%s\n' "$output" | sed 's/^/     /'
+  return $rc
+}
+
+# Runs `cdl ARGS... --json` quietly and prints FIELD of its JSON output
+# (FIELD may be "0.record_id" for arrays).
+cdl_field() {
+  local field=$1; shift
+  "$CDL_BIN" "$@" --json | python3 -c '
+import json, sys
+value = json.load(sys.stdin)
+for part in sys.argv[1].split("."):
+    value = value[int(part)] if isinstance(value, list) else value[part]
+print(value)' "$field"
+}
+
+fail() { echo "${RED}demo FAILED at step $STEP ($STEP_TITLE): $*${RESET}" >&2; exit 1; }
+
+stop_node() {
+  [ -n "$NODE_PID" ] || return 0
+  if kill -0 "$NODE_PID" 2>/dev/null; then
+    kill -TERM "$NODE_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$NODE_PID" 2>/dev/null; then kill -KILL "$NODE_PID" 2>/dev/null || true; fi
+  fi
+  wait "$NODE_PID" 2>/dev/null || true
+  NODE_PID=""
+}
+
+on_exit() {
+  local rc=$?
+  stop_node
+  if [ $rc -ne 0 ]; then
+    echo "${RED}demo failed (exit $rc) during step $STEP: $STEP_TITLE${RESET}" >&2
+    if [ -f "$NODE_LOG" ]; then
+      echo "last lines of $NODE_LOG:" >&2
+      tail -n 15 "$NODE_LOG" | sed 's/^/  /' >&2
+    fi
+  fi
+  exit $rc
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- the walkthrough ---------------------------------------------------------
+echo "${BOLD}cdl demo — the Carbon Disclosure Ledger on one machine${RESET}"
+echo "binaries: $BUILD_DIR    artifacts: $PWD/$OUT"
+
+PORT=${CDL_DEMO_PORT:-7400}
+if [ "$PORT" = 0 ]; then
+  PORT=$(free_port)
+elif port_in_use "$PORT"; then
+  if [ -n "${CDL_DEMO_PORT:-}" ]; then
+    fail "port $PORT (CDL_DEMO_PORT) is in use — stop what listens there or pick another port"
+  fi
+  NEW_PORT=$(free_port) || fail "port 7400 is in use and no free port was found — stop what listens on 7400"
+  echo "port 7400 is in use (another cdl-node?); the demo node uses free port $NEW_PORT instead"
+  PORT=$NEW_PORT
+fi
+export CDL_NODE="127.0.0.1:$PORT"
+
+step "Start a development node" \
+  "cdl-node --dev runs one embedded validator. On first start it writes a genesis" \
+  "(chain 'cdl-dev') and the key of the founding member 'dev-regulator', a regulator" \
+  "for jurisdiction CN, who may register parks."
+rm -rf "$OUT"
+mkdir -p "$OUT"
+show cdl-node --dev --data-dir "$DATA" --listen "$CDL_NODE"
+"$NODE_BIN" --dev --data-dir "$DATA" --listen "$CDL_NODE" >"$NODE_LOG" 2>&1 &
+NODE_PID=$!
+for _ in $(seq 1 150); do
+  kill -0 "$NODE_PID" 2>/dev/null || fail "cdl-node exited at start (see $NODE_LOG)"
+  "$CDL_BIN" status >/dev/null 2>&1 && break
+  sleep 0.2
+done
+"$CDL_BIN" status >/dev/null 2>&1 || fail "cdl-node did not answer on $CDL_NODE within 30 s (see $NODE_LOG)"
+cdl status
+GENESIS="$DATA/genesis.json"
+cp "$GENESIS" "$OUT/genesis.json"
+FOUNDER_KEY="$DATA/founder.key"
+
+step "Create keys for a park and an enterprise" \
+  "Each member signs its own records. Private keys are PKCS#8 files with mode 0600;" \
+  "the .pub file is what gets registered. The enterprise uses the Chinese SM2 algorithm."
+cdl keygen --algorithm ecdsa-p256 -o "$OUT/sip-park.key"
+cdl keygen --algorithm sm2 -o "$OUT/acme-steel.key"
+
+step "The regulator registers the industrial park" \
+  "A record is signed locally, submitted, and ACCEPTED once its block commits."
+cdl member register --as dev-regulator --key "$FOUNDER_KEY" \
+  --id sip-park --role park --jurisdiction CN --name "Suzhou Industrial Park" \
+  --member-key "$OUT/sip-park.key.pub"
+
+step "The park admits an enterprise (supplier admission)" \
+  "Parks may register enterprises into their own park only."
+cdl member register --as sip-park --key "$OUT/sip-park.key" \
+  --id acme-steel --role enterprise --jurisdiction CN --park sip-park \
+  --name "Acme Steel Co." --member-key "$OUT/acme-steel.key.pub"
+
+step "The enterprise discloses its 2025 GHG inventory" \
+  "Quantities are decimal strings, stored exactly as written."
+cat >"$OUT/disclosure-2025.json" <<'EOF'
+{
+  "period": "2025",
+  "scope1_tco2e": "12500.750",
+  "scope2_location_tco2e": "8300",
+  "scope2_market_tco2e": "6100.25",
+  "scope3_tco2e": "45210.0",
+  "energy_mwh": "42000.5",
+  "renewable_share_pct": "37.5",
+  "methodology": "ISO 14064-1:2018"
+}
+EOF
+sed 's/^/     /' "$OUT/disclosure-2025.json"
+cdl disclose --as acme-steel --key "$OUT/acme-steel.key" --file "$OUT/disclosure-2025.json"
+DISCLOSURE_ID=$(cdl_field records.0.record_id query --member acme-steel --type disclosure) ||
+  fail "the disclosure is not in the ledger"
+
+step "The enterprise imports a PACT v2 product carbon footprint" \
+  "The file is checked offline first (every bad field would be named by its JSON path)," \
+  "then each footprint is submitted as a record."
+cat >"$OUT/footprint-hrc.json" <<'EOF'
+{
+  "id": "3a8e4f2b-5c1d-4e6f-9a7b-1c2d3e4f5a6b",
+  "specVersion": "2.0.0",
+  "version": 1,
+  "created": "2024-03-01T09:32:20Z",
+  "status": "Active",
+  "companyName": "Acme Steel Co.",
+  "companyIds": ["urn:uuid:51131fb5-42f2-4cd9-9a12-5e5e2d3a1a1b"],
+  "productDescription": "Hot-rolled steel coil",
+  "productIds": ["urn:gtin:4712345678904"],
+  "productCategoryCpc": "4121",
+  "productNameCompany": "HRC-2mm",
+  "comment": "",
+  "pcf": {
+    "declaredUnit": "kilogram",
+    "unitaryProductAmount": "1000.0",
+    "pCfExcludingBiogenic": "1850.250",
+    "fossilGhgEmissions": "1850.250",
+    "fossilCarbonContent": "0",
+    "biogenicCarbonContent": "0",
+    "characterizationFactors": "AR6",
+    "crossSectoralStandardsUsed": ["GHG Protocol Product standard", "ISO Standard 14067"],
+    "referencePeriodStart": "2023-01-01T00:00:00Z",
+    "referencePeriodEnd": "2024-01-01T00:00:00Z",
+    "geographyCountry": "CN",
+    "exemptedEmissionsPercent": 1.5,
+    "exemptedEmissionsDescription": "Office consumables",
+    "packagingEmissionsIncluded": false,
+    "primaryDataShare": 62.5
+  }
+}
+EOF
+cdl footprint validate "$OUT/footprint-hrc.json"
+cdl footprint import --as acme-steel --key "$OUT/acme-steel.key" --file "$OUT/footprint-hrc.json"
+FOOTPRINT_ID=$(cdl_field records.0.record_id query --member acme-steel --type product_footprint) ||
+  fail "the footprint is not in the ledger"
+
+step "Read the records back" \
+  "Anyone with node access can list and read records; bodies are shown as signed."
+cdl query --member acme-steel
+cdl get "$DISCLOSURE_ID"
+"$CDL_BIN" get "$FOOTPRINT_ID" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+pf = json.loads(r["body"]["product_footprint"]["pact_json"])
+print("     footprint %s: %s, %s kgCO2e per %s %s (status %s)" % (
+    pf["id"], pf["productNameCompany"], pf["pcf"]["pCfExcludingBiogenic"],
+    pf["pcf"]["unitaryProductAmount"], pf["pcf"]["declaredUnit"],
+    r["receipt"]["status"]))' || fail "could not read the footprint back"
+
+step "Fetch an inclusion proof and a checkpoint" \
+  "The proof bundle holds the signed record, its Merkle inclusion proof and a" \
+  "checkpoint: a block header cosigned by the validators (a commit certificate)."
+cdl proof "$DISCLOSURE_ID" -o "$OUT/disclosure.proof.json"
+cdl checkpoint -o "$OUT/checkpoint.json"
+
+step "Stop the node" \
+  "From here on nothing talks to a node: only the files and the genesis are used."
+stop_node
+echo "     node stopped"
+
+step "Verify the proof and the checkpoint offline" \
+  "Checks the commit signatures against the genesis validators and the record's" \
+  "Merkle path to the cosigned ledger root."
+cdl verify-proof "$OUT/disclosure.proof.json" --genesis "$OUT/genesis.json" ||
+  fail "the proof did not verify"
+cdl verify-checkpoint "$OUT/checkpoint.json" --genesis "$OUT/genesis.json" ||
+  fail "the checkpoint did not verify"
+
+step "Tampering is detected" \
+  "Change one digit of the disclosed scope 1 figure inside the proof file:"
+python3 - "$OUT/disclosure.proof.json" "$OUT/tampered.proof.json" <<'EOF'
+import base64, json, sys
+bundle = json.load(open(sys.argv[1]))
+record = bytearray(base64.b64decode(bundle["signed_record"]))
+at = record.find(b"12500.750")
+record[at] = ord("9")  # 12500.750 -> 92500.750
+bundle["signed_record"] = base64.b64encode(bytes(record)).decode()
+json.dump(bundle, open(sys.argv[2], "w"), indent=1)
+EOF
+if cdl verify-proof "$OUT/tampered.proof.json" --genesis "$OUT/genesis.json"; then
+  fail "a tampered proof was accepted"
+fi
+echo "     (exit code 1, as expected)"
+
+STEP_TITLE="done"
+printf '\n%sDemo complete.%s Artifacts in %s:\n' "$GREEN$BOLD" "$RESET" "$PWD/$OUT"
+printf '  %s\n' "genesis.json            the trust anchor (validators and founders)" \
+  "disclosure.proof.json   offline-verifiable proof of the disclosure" \
+  "checkpoint.json         cosigned ledger head" \
+  "node/, node.log         the node's data and log"
+echo "Try: $CDL_BIN verify-proof demo-out/disclosure.proof.json --genesis demo-out/genesis.json"
