@@ -6,6 +6,9 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= 2
 CTEST_ARGS ?=
 CMAKE_ARGS ?=
+# ccache hits across clones (CI builds a fresh clone in another folder).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps configure build test demo bench clean
 

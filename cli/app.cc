@@ -168,6 +168,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
       ->capture_default_str();
   genesis_init->add_flag("--force", flags.genesis_init.force,
                          "Replace existing files");
+  genesis_init->add_flag("--tls", flags.genesis_init.tls,
+                         "Also write a cluster CA and validator mTLS "
+                         "certificates (validator-K.crt, ca.pem)");
   AddJson(genesis_init, flags);
   genesis_init->callback([&] {
     action = [&](const Context& ctx) {

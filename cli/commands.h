@@ -39,6 +39,9 @@ struct GenesisInitOptions {
   std::vector<std::string> founders;
   std::string algorithm = "ecdsa-p256";
   bool force = false;
+  // Also write a cluster CA (ca.pem, ca.key) and one mTLS certificate per
+  // validator (validator-K.crt) bound to its genesis key, valid 10 years.
+  bool tls = false;
 };
 absl::Status RunGenesisInit(const Context& ctx,
                             const GenesisInitOptions& options);

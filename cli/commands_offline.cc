@@ -15,6 +15,7 @@
 #include "cli/render.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
+#include "crypto/x509.h"
 #include "node/verify/genesis.h"
 #include "node/verify/record.h"
 
@@ -238,6 +239,53 @@ absl::Status RunGenesisInit(const Context& ctx,
       if (!s.ok()) s = KeyFileError(s, file.path);
     }
     if (!s.ok()) return s;
+  }
+  if (options.tls) {
+    // The CA key signs the validators' certificates; each certificate carries
+    // that validator's genesis key, which is what peers check.
+    absl::StatusOr<cdl::crypto::PrivateKey> ca_key =
+        cdl::crypto::PrivateKey::Generate(
+            cdl::crypto::Algorithm::kEcdsaP256Sha256);
+    if (!ca_key.ok()) return Annotate(ca_key.status(), "generating CA key");
+    const auto now = std::chrono::system_clock::now();
+    const auto ten_years = std::chrono::hours(24 * 3653);
+    cdl::crypto::CaCertificateOptions ca_options;
+    ca_options.common_name = absl::StrCat("cdl cluster CA ", options.chain_id);
+    ca_options.not_before = now - std::chrono::hours(1);
+    ca_options.not_after = now + ten_years;
+    absl::StatusOr<std::string> ca_pem =
+        cdl::crypto::CreateCaCertificate(*ca_key, ca_options);
+    if (!ca_pem.ok()) return Annotate(ca_pem.status(), "creating the CA");
+    for (int k = 0; k < options.validators; ++k) {
+      cdl::crypto::NodeCertificateOptions node_options;
+      node_options.common_name = genesis.validators(k).id();
+      node_options.not_before = ca_options.not_before;
+      node_options.not_after = ca_options.not_after;
+      absl::StatusOr<std::string> cert = cdl::crypto::IssueNodeCertificate(
+          *ca_pem, *ca_key, key_files[k].key.public_key(), node_options);
+      if (!cert.ok()) {
+        return InputError(absl::StrCat(
+            "cannot issue a TLS certificate for ", genesis.validators(k).id(),
+            ": ", cert.status().message(),
+            " — use -a ecdsa-p256 for validator keys with --tls"));
+      }
+      if (absl::Status s = WriteFile(
+              (dir / absl::StrCat("validator-", k, ".crt")).string(), *cert,
+              "certificate");
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = cdl::crypto::WritePrivateKeyFile(
+            (dir / "ca.key").string(), *ca_key, options.force);
+        !s.ok()) {
+      return KeyFileError(s, (dir / "ca.key").string());
+    }
+    if (absl::Status s =
+            WriteFile((dir / "ca.pem").string(), *ca_pem, "CA certificate");
+        !s.ok()) {
+      return s;
+    }
   }
   if (absl::Status s =
           WriteFile(genesis_path.string(), cdl::verify::GenesisToJson(genesis),

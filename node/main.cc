@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "node/ledger/ledger.h"
 #include "node/net/ledger_service.h"
 #include "node/net/node.h"
+#include "node/net/peer_transport.h"
 #include "node/storage/store.h"
 #include "node/verify/genesis.h"
 #include "spdlog/spdlog.h"
@@ -32,6 +34,10 @@ struct Flags {
   std::string validator_id;
   std::string config;
   std::string log_level = "info";
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string peer_listen;
+  int base_timeout_ms = 1000;
   bool dev = false;
   size_t max_block_records = 4000;
   int flush_ms = 10;
@@ -111,6 +117,9 @@ absl::Status LoadConfig(const std::string& path, Flags& flags) {
     else if (key == "key") s = str(flags.key);
     else if (key == "validator_id") s = str(flags.validator_id);
     else if (key == "log_level") s = str(flags.log_level);
+    else if (key == "tls_ca") s = str(flags.tls_ca);
+    else if (key == "tls_cert") s = str(flags.tls_cert);
+    else if (key == "peer_listen") s = str(flags.peer_listen);
     else if (key == "max_block_records" && value.is_number_unsigned()) flags.max_block_records = value.get<size_t>();
     else if (key == "flush_ms" && value.is_number_unsigned()) flags.flush_ms = value.get<int>();
     else return absl::InvalidArgumentError(path + ": unknown or mistyped setting \"" + key + "\"");
@@ -118,6 +127,26 @@ absl::Status LoadConfig(const std::string& path, Flags& flags) {
   }
   return absl::OkStatus();
 }
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot open " + path);
+  std::string text(1 << 20, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+// Hands the node's peer messages to the transport (created after the node).
+struct PeerNetworkAdapter : cdl::net::PeerNetwork {
+  cdl::net::PeerTransport* transport = nullptr;
+  void Send(uint32_t to, const cdl::peer::v1::PeerMessage& msg) override {
+    if (transport) transport->Send(to, msg);
+  }
+  void Broadcast(const cdl::peer::v1::PeerMessage& msg) override {
+    if (transport) transport->Broadcast(msg);
+  }
+};
 
 // Finds the genesis validator whose key is `key`.
 std::string ValidatorIdForKey(const cdl::verify::TrustedGenesis& genesis, const cdl::crypto::PrivateKey& key) {
@@ -139,6 +168,10 @@ int main(int argc, char** argv) {
   app.add_option("--genesis", flags.genesis, "Genesis file (JSON)");
   app.add_option("--key", flags.key, "This validator's private key file (PEM, mode 0600)");
   app.add_option("--validator-id", flags.validator_id, "This validator's id (default: found from --key)");
+  app.add_option("--tls-ca", flags.tls_ca, "Cluster CA certificate (PEM) trusted for peer mTLS");
+  app.add_option("--tls-cert", flags.tls_cert, "This validator's certificate (PEM, issued by the cluster CA for --key)");
+  app.add_option("--peer-listen", flags.peer_listen, "Peer protocol address (default: this validator's genesis address)");
+  app.add_option("--base-timeout-ms", flags.base_timeout_ms, "Consensus round timeout before backoff")->capture_default_str();
   app.add_flag("--dev", flags.dev, "One embedded validator with a generated genesis and founder key");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--max-block-records", flags.max_block_records, "Most records in one block")->capture_default_str();
@@ -161,6 +194,9 @@ int main(int argc, char** argv) {
       else if (name == "--log-level") flags.log_level = from_file.log_level;
       else if (name == "--max-block-records") flags.max_block_records = from_file.max_block_records;
       else if (name == "--flush-ms") flags.flush_ms = from_file.flush_ms;
+      else if (name == "--tls-ca") flags.tls_ca = from_file.tls_ca;
+      else if (name == "--tls-cert") flags.tls_cert = from_file.tls_cert;
+      else if (name == "--peer-listen") flags.peer_listen = from_file.peer_listen;
     }
   }
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
@@ -195,8 +231,44 @@ int main(int argc, char** argv) {
   options.max_block_records = flags.max_block_records;
   options.flush_interval = absl::Milliseconds(flags.flush_ms);
   options.verify_threads = flags.verify_threads;
+  options.bft.base_timeout_ms = static_cast<uint64_t>(flags.base_timeout_ms);
+
+  // Several validators: the peer transport (mutual TLS) carries consensus.
+  const bool clustered = (*ledger)->genesis().validator_count() > 1;
+  PeerNetworkAdapter network;
+  std::atomic<cdl::net::Node*> node_for_peers{nullptr};
+  std::unique_ptr<cdl::net::PeerTransport> transport;
+  if (clustered) {
+    if (flags.tls_ca.empty() || flags.tls_cert.empty()) {
+      return Fail("this genesis has several validators: --tls-ca and --tls-cert are required for peer mTLS "
+                  "(cdl genesis init --tls writes them)");
+    }
+    cdl::net::PeerTransportOptions peer;
+    peer.validator_id = flags.validator_id;
+    peer.genesis = (*ledger)->genesis();
+    auto ca = ReadSmallFile(flags.tls_ca);
+    auto cert = ReadSmallFile(flags.tls_cert);
+    if (!ca.ok()) return Fail(std::string(ca.status().message()));
+    if (!cert.ok()) return Fail(std::string(cert.status().message()));
+    peer.ca_pem = *ca;
+    peer.cert_pem = *cert;
+    peer.key_pem = key->ToPem();
+    peer.listen_address = flags.peer_listen;
+    auto created = cdl::net::PeerTransport::Create(
+        std::move(peer), [&node_for_peers](uint32_t from, cdl::peer::v1::PeerMessage msg) {
+          if (auto* n = node_for_peers.load()) n->OnPeerMessage(from, std::move(msg));
+        });
+    if (!created.ok()) return Fail(std::string(created.status().message()));
+    transport = *std::move(created);
+    network.transport = transport.get();
+    options.network = &network;
+  }
   auto node = cdl::net::Node::Create(*std::move(ledger), *std::move(key), options);
   if (!node.ok()) return Fail(std::string(node.status().message()));
+  node_for_peers.store(node->get());
+  if (transport) {
+    if (auto s = transport->Start(); !s.ok()) return Fail(std::string(s.message()));
+  }
 
   cdl::net::LedgerService service(node->get());
   grpc::ServerBuilder builder;
@@ -217,6 +289,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {} received, shutting down", signal_number);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*node)->Stop();
+  if (transport) transport->Stop();
   spdlog::info("stopped cleanly");
   return 0;
 }

@@ -2,7 +2,9 @@
 
 #include "crypto/str_cat.h"
 #include "crypto/hash.h"
+#include "node/ledger/state_tree.h"
 #include "node/storage/keys.h"
+#include "node/verify/state_entry.h"
 
 namespace cdl::ledger {
 namespace {
@@ -62,6 +64,11 @@ absl::Status Ledger::Initialise() {
           "the data dir was created from a different genesis file; use the genesis it was "
           "created with, or a fresh --data-dir");
     }
+    if (head.state_root().empty()) {
+      return absl::FailedPreconditionError(
+          "the data dir was created by a version without the state map (state_root); start from a "
+          "fresh --data-dir");
+    }
     absl::MutexLock lock(&mu_);
     head_ = std::move(head);
     return absl::OkStatus();
@@ -71,8 +78,14 @@ absl::Status Ledger::Initialise() {
   for (const auto& founder : genesis_.proto().founders()) {
     ApplyFounder(founder, genesis_.proto().genesis_time_ms(), view);
   }
+  // The founders' member and key entries are the state map at height 0.
+  auto changes = CollectStateChanges(view, store_.get());
+  if (!changes.ok()) return changes.status();
+  auto state_root = ApplyStateChanges(store_.get(), *changes, 0, view);
+  if (!state_root.ok()) return state_root.status();
   cdl::v1::LedgerHead head;
   head.set_ledger_root(cdl::crypto::EmptyRoot());
+  head.set_state_root(*state_root);
   head.set_last_hash(std::string(32, '\0'));
   head.set_last_time_ms(genesis_.proto().genesis_time_ms());
   head.set_genesis_hash(genesis_.Hash());
@@ -156,6 +169,15 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
     *out.block.add_receipts() = std::move(receipt);
     ++i;
   }
+  // The state map after this block: only entries whose status changed.
+  auto changes = CollectStateChanges(view, store_.get());
+  if (!changes.ok()) return changes.status();
+  std::string state_root = head.state_root();
+  if (!changes->empty()) {
+    auto root = ApplyStateChanges(store_.get(), *changes, height, view);
+    if (!root.ok()) return root.status();
+    state_root = *std::move(root);
+  }
 
   cdl::v1::BlockHeader& header = out.header;
   header.set_chain_id(chain_id());
@@ -169,6 +191,7 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
   header.set_receipts_root(receipts_tree.Root());
   header.set_ledger_size(appender->size());
   header.set_ledger_root(appender->Root());
+  header.set_state_root(state_root);
   out.header_bytes = header.SerializeAsString();
   out.hash = cdl::verify::BlockHash(out.header_bytes);
   out.block.set_header(out.header_bytes);
@@ -178,6 +201,7 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
   next.set_height(height);
   next.set_ledger_size(appender->size());
   next.set_ledger_root(header.ledger_root());
+  next.set_state_root(state_root);
   next.set_last_hash(out.hash);
   next.set_last_time_ms(time_ms);
   next.clear_merkle_border();
@@ -204,10 +228,79 @@ absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificat
     return absl::InvalidArgumentError("commit certificate is for another block");
   }
   block.batch.Put(kCommitsColumn, EncodeU64BE(block.header.height()), commit.SerializeAsString());
+  if (cdl::verify::VerifyCommitCertificate(genesis_, block.header_bytes, commit).ok()) {
+    block.new_head.set_certified_height(block.header.height());
+    block.new_head.set_certified_ledger_size(block.header.ledger_size());
+  }
+  block.batch.Put(kMetaColumn, kHeadKey, block.new_head.SerializeAsString());
   if (auto s = store_->Write(block.batch, /*sync=*/true); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   head_ = std::move(block.new_head);
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Ledger::AddCommitSignatures(uint64_t height,
+                                                 const std::vector<cdl::v1::CommitSignature>& signatures) {
+  auto block = GetBlock(height);
+  if (!block.ok()) return block.status();
+  cdl::v1::CommitCertificate& commit = block->second;
+  const std::string& header_bytes = block->first.header();
+  std::string hash = cdl::verify::BlockHash(header_bytes);
+  std::string message = cdl::verify::CommitMessage(chain_id(), height, hash);
+  bool added = false;
+  for (const auto& sig : signatures) {
+    int index = genesis_.ValidatorIndex(sig.validator());
+    if (index < 0) continue;
+    bool present = false;
+    for (const auto& have : commit.signatures()) present |= have.validator() == sig.validator();
+    if (present) continue;
+    if (!cdl::crypto::VerifyDomain(genesis_.validator_key(index), cdl::verify::kCommitDomain, message,
+                                   sig.signature()).ok()) {
+      continue;
+    }
+    *commit.add_signatures() = sig;
+    added = true;
+  }
+  bool certified = cdl::verify::VerifyCommitCertificate(genesis_, header_bytes, commit).ok();
+  if (!added) return certified;
+  cdl::storage::WriteBatch batch;
+  batch.Put(kCommitsColumn, EncodeU64BE(height), commit.SerializeAsString());
+  cdl::v1::LedgerHead next = head();
+  bool advance = certified && height > next.certified_height();
+  if (advance) {
+    cdl::v1::BlockHeader header;
+    header.ParseFromString(header_bytes);
+    next.set_certified_height(height);
+    next.set_certified_ledger_size(header.ledger_size());
+    batch.Put(kMetaColumn, kHeadKey, next.SerializeAsString());
+  }
+  if (auto s = store_->Write(batch, /*sync=*/true); !s.ok()) return s;
+  if (advance) {
+    absl::MutexLock lock(&mu_);
+    head_.set_certified_height(next.certified_height());
+    head_.set_certified_ledger_size(next.certified_ledger_size());
+  }
+  return certified;
+}
+
+absl::Status Ledger::SetConsensusHead(const std::string& block_id, uint64_t height, uint64_t round,
+                                      int64_t time_ms) {
+  cdl::v1::LedgerHead next = head();
+  next.set_consensus_block_id(block_id);
+  next.set_consensus_height(height);
+  next.set_consensus_round(round);
+  next.set_consensus_time_ms(time_ms);
+  cdl::storage::WriteBatch batch;
+  batch.Put(kMetaColumn, kHeadKey, next.SerializeAsString());
+  if (auto s = store_->Write(batch, /*sync=*/false); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  head_ = std::move(next);
+  return absl::OkStatus();
+}
+
+uint64_t Ledger::CertifiedLedgerSize() const {
+  absl::MutexLock lock(&mu_);
+  return head_.certified_ledger_size();
 }
 
 absl::StatusOr<std::string> Ledger::GetRecord(std::string_view record_id) const {
@@ -240,8 +333,8 @@ absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> Ledger::Ge
 }
 
 absl::StatusOr<cdl::v1::Checkpoint> Ledger::GetCheckpoint(uint64_t height) const {
-  if (height == 0) height = head().height();
-  if (height == 0) return absl::NotFoundError("no block has been committed yet");
+  if (height == 0) height = head().certified_height();
+  if (height == 0) return absl::NotFoundError("no block has been certified yet");
   auto block = GetBlock(height);
   if (!block.ok()) return block.status();
   cdl::v1::Checkpoint cp;
@@ -259,9 +352,9 @@ absl::StatusOr<std::pair<cdl::v1::InclusionProof, cdl::v1::Checkpoint>> Ledger::
                                                       " was rejected and is not in the ledger tree"));
   }
   cdl::v1::LedgerHead h = head();
-  uint64_t height = h.height();
+  uint64_t height = h.certified_height();
   if (tree_size == 0) {
-    tree_size = h.ledger_size();
+    tree_size = h.certified_ledger_size();
   } else {
     auto at = store_->Get(kSizesColumn, EncodeU64BE(tree_size));
     if (absl::IsNotFound(at.status())) {
@@ -274,7 +367,8 @@ absl::StatusOr<std::pair<cdl::v1::InclusionProof, cdl::v1::Checkpoint>> Ledger::
   }
   if (receipt->ledger_index() >= tree_size) {
     return absl::FailedPreconditionError(cdl::StrCat("record is leaf ", receipt->ledger_index(),
-                                                      ", beyond tree size ", tree_size));
+                                                      " but the latest certified checkpoint has ledger size ",
+                                                      tree_size, "; retry once its block is certified"));
   }
   auto hashes = cdl::crypto::InclusionProof(receipt->ledger_index(), tree_size, MerkleReader());
   if (!hashes.ok()) return hashes.status();
@@ -291,13 +385,13 @@ absl::StatusOr<std::pair<cdl::v1::InclusionProof, cdl::v1::Checkpoint>> Ledger::
 absl::StatusOr<std::pair<cdl::v1::ConsistencyProof, cdl::v1::Checkpoint>> Ledger::GetConsistencyProof(
     uint64_t old_size, uint64_t new_size) const {
   cdl::v1::LedgerHead h = head();
-  uint64_t height = h.height();
-  if (new_size == 0) new_size = h.ledger_size();
-  if (old_size > new_size || new_size > h.ledger_size()) {
+  uint64_t height = h.certified_height();
+  if (new_size == 0) new_size = h.certified_ledger_size();
+  if (old_size > new_size || new_size > h.certified_ledger_size()) {
     return absl::InvalidArgumentError(cdl::StrCat("old_size ", old_size, " and new_size ", new_size,
-                                                   " must satisfy old <= new <= ", h.ledger_size()));
+                                                   " must satisfy old <= new <= ", h.certified_ledger_size()));
   }
-  if (new_size != h.ledger_size()) {
+  if (new_size != h.certified_ledger_size()) {
     auto at = store_->Get(kSizesColumn, EncodeU64BE(new_size));
     if (absl::IsNotFound(at.status())) return absl::NotFoundError(cdl::StrCat("no checkpoint has ledger size ", new_size));
     if (!at.ok()) return at.status();
@@ -375,6 +469,23 @@ absl::StatusOr<cdl::v1::MemberState> Ledger::GetMember(std::string_view member_i
     return absl::NotFoundError(cdl::StrCat("member \"", member_id, "\" is not registered"));
   }
   return ParseStored<cdl::v1::MemberState>(raw, "member state");
+}
+
+absl::StatusOr<std::pair<cdl::v1::StateProof, cdl::v1::Checkpoint>> Ledger::GetStateProof(std::string_view key,
+                                                                                      uint64_t height) const {
+  if (key.size() != cdl::crypto::kHashSize) return absl::InvalidArgumentError("key: must be a 32-byte state key");
+  auto checkpoint = GetCheckpoint(height);
+  if (!checkpoint.ok()) return checkpoint.status();
+  cdl::v1::BlockHeader header;
+  if (!header.ParseFromString(checkpoint->header())) return absl::DataLossError("corrupt block header in the store");
+  auto proof = ProveState(store_.get(), key, header.height());
+  if (!proof.ok()) return proof.status();
+  // Never hand out a proof that does not check against its own checkpoint.
+  if (auto s = cdl::verify::VerifyStateProof(header.state_root(), key, *proof); !s.ok()) {
+    return absl::DataLossError(cdl::StrCat("state map of block ", header.height(),
+                                           " does not match its state_root: ", s.message()));
+  }
+  return std::make_pair(*std::move(proof), *std::move(checkpoint));
 }
 
 absl::StatusOr<KeyCheck> Ledger::CheckSigner(std::string_view member, std::string_view key_id) const {

@@ -26,13 +26,14 @@
 
 namespace cdl::ledger {
 
+// Members have initializers so designated-initializer queries name only what they filter on.
 struct QueryFilter {
-  std::string member;       // author or subject
-  std::string record_type;  // payload name
-  std::string period;
-  std::string park;
+  std::string member{};       // author or subject
+  std::string record_type{};  // payload name
+  std::string period{};
+  std::string park{};
   uint32_t page_size = 100;
-  std::string page_token;
+  std::string page_token{};
 };
 
 struct QueryEntry {
@@ -75,13 +76,30 @@ class Ledger {
 
   // Makes `block` durable with its commit certificate (one synced write) and
   // moves the head. The block must have been prepared on the current head.
+  // The certificate may still lack a quorum (each validator first stores its
+  // own signature); the block becomes a checkpoint once AddCommitSignatures
+  // completes it. Writer thread only.
   absl::Status Commit(PreparedBlock block, const cdl::v1::CommitCertificate& commit);
+
+  // Merges validator signatures into block `height`'s commit certificate
+  // (signatures that do not verify, or from non-validators, are dropped) and
+  // moves the certified height when a quorum is reached. Writer thread only.
+  // Returns whether the block is now certified.
+  absl::StatusOr<bool> AddCommitSignatures(uint64_t height,
+                                           const std::vector<cdl::v1::CommitSignature>& signatures);
+
+  // Records the last consensus block delivered when it carried no records
+  // (so produced no ledger block). Writer thread only.
+  absl::Status SetConsensusHead(const std::string& block_id, uint64_t height, uint64_t round, int64_t time_ms);
+
+  // Ledger size at the latest certified block (what proofs are served against).
+  uint64_t CertifiedLedgerSize() const;
 
   // --- reads (any thread) ---
   absl::StatusOr<std::string> GetRecord(std::string_view record_id) const;
   absl::StatusOr<cdl::v1::Receipt> GetReceipt(std::string_view record_id) const;
   absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> GetBlock(uint64_t height) const;
-  // height 0 = latest. NotFound before the first block.
+  // height 0 = latest certified block. NotFound before the first one.
   absl::StatusOr<cdl::v1::Checkpoint> GetCheckpoint(uint64_t height) const;
   // Proof against the checkpoint of the first block whose ledger_size is
   // `tree_size` (0 = latest).
@@ -91,6 +109,13 @@ class Ledger {
       uint64_t old_size, uint64_t new_size) const;
   absl::StatusOr<QueryPage> Query(const QueryFilter& filter) const;
   absl::StatusOr<cdl::v1::MemberState> GetMember(std::string_view member_id) const;
+  // The status entry under state key `key` (node/verify/state_entry.h derives
+  // keys), or its absence, with a sparse Merkle proof against the state_root
+  // of block `height` and that block's checkpoint. height 0 = the latest
+  // checkpoint (as GetCheckpoint); any committed height can be asked for.
+  // The proof is checked against the header before it is returned.
+  absl::StatusOr<std::pair<cdl::v1::StateProof, cdl::v1::Checkpoint>> GetStateProof(std::string_view key,
+                                                                                     uint64_t height) const;
   // Whether `member`'s key `key_id` may sign now (committed state, head time).
   absl::StatusOr<KeyCheck> CheckSigner(std::string_view member, std::string_view key_id) const;
 

@@ -15,42 +15,13 @@ using testing::TestChain;
 
 class LedgerTest : public ::testing::Test {
  protected:
-  void SetUp() override { Open(cdl::storage::NewMemoryStore(LedgerColumns())); }
-
-  void Open(std::unique_ptr<cdl::storage::Store> store) {
-    auto ledger = Ledger::Open(std::move(store), chain_.genesis());
-    ASSERT_TRUE(ledger.ok()) << ledger.status();
-    ledger_ = *std::move(ledger);
-  }
-
   // Executes and commits one block of `records`; returns the receipts.
-  std::vector<cdl::v1::Receipt> Commit(const std::vector<std::string>& records) {
-    std::vector<cdl::verify::ParsedRecord> parsed;
-    for (const auto& r : records) {
-      auto p = cdl::verify::ParseSignedRecord(r);
-      EXPECT_TRUE(p.ok()) << p.status();
-      parsed.push_back(*std::move(p));
-    }
-    std::vector<const cdl::verify::ParsedRecord*> ptrs;
-    for (const auto& p : parsed) ptrs.push_back(&p);
-    time_ms_ += 1000;
-    auto block = ledger_->Prepare(ptrs, time_ms_, 1, "v1");
-    EXPECT_TRUE(block.ok()) << block.status();
-    auto sig = cdl::verify::SignCommit(chain_.validator_key(), "v1", "test-chain", block->header.height(), block->hash);
-    cdl::v1::CommitCertificate commit;
-    commit.set_height(block->header.height());
-    commit.set_block_hash(block->hash);
-    *commit.add_signatures() = *sig;
-    std::vector<cdl::v1::Receipt> receipts(block->block.receipts().begin(), block->block.receipts().end());
-    EXPECT_TRUE(ledger_->Commit(*std::move(block), commit).ok());
-    return receipts;
-  }
-
-  cdl::v1::Receipt CommitOne(const std::string& record) { return Commit({record})[0]; }
+  std::vector<cdl::v1::Receipt> Commit(const std::vector<std::string>& records) { return node_.Commit(records); }
+  cdl::v1::Receipt CommitOne(const std::string& record) { return node_.CommitOne(record); }
 
   TestChain chain_;
-  std::unique_ptr<Ledger> ledger_;
-  int64_t time_ms_ = 1'700'000'100'000;
+  testing::TestLedger node_{chain_};
+  Ledger* ledger_ = &node_.ledger();
 };
 
 TEST_F(LedgerTest, FoundersAreMembersAtGenesis) {

@@ -76,6 +76,51 @@ std::vector<Mempool::RecordPtr> Mempool::TakeBatch(size_t max_records, size_t ma
   return out;
 }
 
+std::vector<Mempool::RecordPtr> Mempool::PeekBatch(size_t max_records, size_t max_bytes,
+                                                   const SequenceLookup& last_sequence,
+                                                   const absl::flat_hash_set<std::string>& exclude) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<RecordPtr> out;
+  size_t taken_bytes = 0;
+  auto start = by_author_.upper_bound(cursor_);
+  auto visit = [&](const std::string& author, const std::map<uint64_t, RecordPtr>& queue) {
+    uint64_t next = last_sequence(author) + 1;
+    for (auto it = queue.lower_bound(next); it != queue.end() && it->first == next; ++it, ++next) {
+      if (out.size() >= max_records || taken_bytes >= max_bytes) return;
+      if (exclude.contains(it->second->id)) continue;
+      taken_bytes += SizeOf(it->second);
+      out.push_back(it->second);
+    }
+  };
+  for (auto it = start; it != by_author_.end(); ++it) visit(it->first, it->second);
+  for (auto it = by_author_.begin(); it != start; ++it) visit(it->first, it->second);
+  return out;
+}
+
+std::vector<Mempool::RecordPtr> Mempool::RemoveCommitted(const std::vector<std::string>& ids,
+                                                         const SequenceLookup& last_sequence) {
+  absl::MutexLock lock(&mu_);
+  std::vector<RecordPtr> stale;
+  absl::flat_hash_set<std::string> committed(ids.begin(), ids.end());
+  for (auto it = by_author_.begin(); it != by_author_.end();) {
+    auto& queue = it->second;
+    uint64_t last = last_sequence(it->first);
+    while (!queue.empty() && queue.begin()->first <= last) {
+      RecordPtr r = queue.begin()->second;
+      ids_.erase(r->id);
+      bytes_ -= SizeOf(r);
+      if (!committed.contains(r->id)) stale.push_back(std::move(r));
+      queue.erase(queue.begin());
+    }
+    if (queue.empty()) {
+      it = by_author_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return stale;
+}
+
 uint64_t Mempool::NextSequence(const std::string& author, uint64_t last_committed) const {
   absl::MutexLock lock(&mu_);
   uint64_t next = last_committed + 1;
@@ -88,6 +133,16 @@ uint64_t Mempool::NextSequence(const std::string& author, uint64_t last_committe
 bool Mempool::Contains(const std::string& record_id) const {
   absl::MutexLock lock(&mu_);
   return ids_.contains(record_id);
+}
+
+Mempool::RecordPtr Mempool::Find(const std::string& record_id, const std::string& author,
+                                 uint64_t sequence) const {
+  absl::MutexLock lock(&mu_);
+  auto a = by_author_.find(author);
+  if (a == by_author_.end()) return nullptr;
+  auto r = a->second.find(sequence);
+  if (r == a->second.end() || r->second->id != record_id) return nullptr;
+  return r->second;
 }
 
 size_t Mempool::size() const {

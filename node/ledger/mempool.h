@@ -48,11 +48,26 @@ class Mempool {
   std::vector<RecordPtr> TakeBatch(size_t max_records, size_t max_bytes, const SequenceLookup& last_sequence,
                                    std::vector<RecordPtr>* stale = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Like TakeBatch but leaves the records in the pool (a BFT proposal may
+  // never commit): skips `exclude` ids (records already in uncommitted
+  // ancestor blocks) and continues each author from `last_sequence`.
+  std::vector<RecordPtr> PeekBatch(size_t max_records, size_t max_bytes, const SequenceLookup& last_sequence,
+                                   const absl::flat_hash_set<std::string>& exclude) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Drops records that are now on the ledger, and every pending record whose
+  // sequence `last_sequence` says is consumed; returns the dropped stale ones
+  // (not the committed ids themselves).
+  std::vector<RecordPtr> RemoveCommitted(const std::vector<std::string>& ids, const SequenceLookup& last_sequence)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // The author's next free sequence given its last committed one: continues
   // past the contiguous pending records.
   uint64_t NextSequence(const std::string& author, uint64_t last_committed) const ABSL_LOCKS_EXCLUDED(mu_);
 
   bool Contains(const std::string& record_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The pending record with this id (author and sequence locate it), or null.
+  RecordPtr Find(const std::string& record_id, const std::string& author, uint64_t sequence) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 

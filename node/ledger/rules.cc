@@ -5,30 +5,16 @@
 #include "crypto/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "crypto/hash.h"
+#include "node/ledger/certification_rules.h"
+#include "node/ledger/rule_helpers.h"
 #include "node/verify/pact.h"
 
 namespace cdl::ledger {
-namespace {
-
-using cdl::v1::EntryStatus;
-using cdl::v1::MemberState;
-using cdl::v1::RecordBody;
-using cdl::v1::RecordState;
-using cdl::v1::RejectCode;
-using cdl::v1::Role;
-
-// A rule's verdict: REJECT_NONE to accept.
-struct Verdict {
-  RejectCode code = cdl::v1::REJECT_NONE;
-  std::string message;
-  bool ok() const { return code == cdl::v1::REJECT_NONE; }
-};
-Verdict Accept() { return {}; }
-Verdict Reject(RejectCode code, std::string message) { return {code, std::move(message)}; }
+namespace internal {
 
 std::string Hex(std::string_view bytes) { return cdl::crypto::HexEncode(bytes); }
 
-std::string RoleName(Role role) {
+std::string RoleName(cdl::v1::Role role) {
   switch (role) {
     case cdl::v1::ROLE_REGULATOR: return "regulator";
     case cdl::v1::ROLE_ACCREDITOR: return "accreditor";
@@ -39,33 +25,54 @@ std::string RoleName(Role role) {
   }
 }
 
-void SaveMember(StateView& view, const MemberState& m) {
+void SaveMember(StateView& view, const cdl::v1::MemberState& m) {
   view.Put(kMembersColumn, m.registration().member_id(), m.SerializeAsString());
 }
 
-absl::StatusOr<std::optional<RecordState>> LoadRecordState(const StateView& view, std::string_view id) {
+absl::StatusOr<std::optional<cdl::v1::RecordState>> LoadRecordState(const StateView& view, std::string_view id) {
   auto raw = view.Get(kStatesColumn, id);
-  if (absl::IsNotFound(raw.status())) return std::optional<RecordState>();
+  if (absl::IsNotFound(raw.status())) return std::optional<cdl::v1::RecordState>();
   if (!raw.ok()) return raw.status();
-  RecordState st;
+  cdl::v1::RecordState st;
   if (!st.ParseFromString(*raw)) return absl::DataLossError("corrupt record state");
-  return std::optional<RecordState>(std::move(st));
+  return std::optional<cdl::v1::RecordState>(std::move(st));
 }
 
-absl::StatusOr<std::optional<MemberState>> FindMember(const StateView& view, std::string_view id) {
+absl::StatusOr<std::optional<cdl::v1::MemberState>> FindMember(const StateView& view, std::string_view id) {
   auto m = LoadMember(view, id);
-  if (absl::IsNotFound(m.status())) return std::optional<MemberState>();
+  if (absl::IsNotFound(m.status())) return std::optional<cdl::v1::MemberState>();
   if (!m.ok()) return m.status();
-  return std::optional<MemberState>(*std::move(m));
+  return std::optional<cdl::v1::MemberState>(*std::move(m));
 }
 
-bool IsActiveAt(const MemberState& m, int64_t time_ms) {
+bool IsActiveAt(const cdl::v1::MemberState& m, int64_t time_ms) {
   if (m.status() != cdl::v1::ENTRY_ACTIVE) return false;
   const auto& r = m.registration();
   if (r.valid_from_ms() > time_ms) return false;
   if (r.valid_until_ms() != 0 && r.valid_until_ms() <= time_ms) return false;
   return true;
 }
+
+}  // namespace internal
+
+namespace {
+
+using cdl::v1::EntryStatus;
+using cdl::v1::MemberState;
+using cdl::v1::RecordBody;
+using cdl::v1::RecordState;
+using cdl::v1::RejectCode;
+using cdl::v1::Role;
+
+using internal::Accept;
+using internal::FindMember;
+using internal::Hex;
+using internal::IsActiveAt;
+using internal::LoadRecordState;
+using internal::Reject;
+using internal::RoleName;
+using internal::SaveMember;
+using internal::Verdict;
 
 // Where a superseding disclosure/footprint points: it must exist, be of the
 // same type and author, and not be superseded already.
@@ -91,13 +98,16 @@ absl::StatusOr<Verdict> CheckSupersedes(const StateView& view, std::string_view 
   return Accept();
 }
 
-void MarkSuperseded(StateView& view, std::string_view target, std::string_view by) {
+// Also marks the certificates of `target`: they do not carry over to `by`.
+absl::Status MarkSuperseded(StateView& view, std::string_view target, std::string_view by) {
   auto st = LoadRecordState(view, target);
-  if (!st.ok() || !st->has_value()) return;  // checked before
+  if (!st.ok()) return st.status();
+  if (!st->has_value()) return absl::OkStatus();  // checked before
   RecordState s = **st;
   s.set_status(cdl::v1::ENTRY_SUPERSEDED);
   s.set_superseded_by(std::string(by));
   view.Put(kStatesColumn, target, s.SerializeAsString());
+  return internal::MarkCertificatesOfSupersededSubject(view, target, by);
 }
 
 std::string PeriodPrefix(std::string_view p) { return std::string(p.substr(0, 4)); }
@@ -153,10 +163,12 @@ absl::StatusOr<Verdict> RegisterMember(const cdl::verify::ParsedRecord& rec, con
     ks->set_key_id(pub->KeyId());
     ks->set_status(cdl::v1::ENTRY_ACTIVE);
     ks->set_added_ms(ctx.block_time_ms);
+    *ks->mutable_last_change() = internal::ChangeBy(rec, ctx);
   }
   m.set_status(cdl::v1::ENTRY_ACTIVE);
   m.set_registration_record(rec.id);
   m.set_registered_by(rec.body.author());
+  *m.mutable_last_change() = internal::ChangeBy(rec, ctx);
   SaveMember(view, m);
   info.subject_member = reg.member_id();
   info.park = reg.role() == cdl::v1::ROLE_ENTERPRISE ? reg.park() : "";
@@ -194,6 +206,7 @@ absl::StatusOr<Verdict> RotateKeys(const cdl::verify::ParsedRecord& rec, const M
     ks->set_key_id(id);
     ks->set_status(cdl::v1::ENTRY_ACTIVE);
     ks->set_added_ms(ctx.block_time_ms);
+    *ks->mutable_last_change() = internal::ChangeBy(rec, ctx);
   }
   for (const auto& id : rot.revoke_key_ids()) {
     auto it = std::find_if(m.mutable_keys()->begin(), m.mutable_keys()->end(),
@@ -204,6 +217,7 @@ absl::StatusOr<Verdict> RotateKeys(const cdl::verify::ParsedRecord& rec, const M
     }
     it->set_status(cdl::v1::ENTRY_REVOKED);
     it->set_revoked_ms(ctx.block_time_ms);
+    *it->mutable_last_change() = internal::ChangeBy(rec, ctx);
   }
   if (std::none_of(m.keys().begin(), m.keys().end(),
                    [](const auto& ks) { return ks.status() == cdl::v1::ENTRY_ACTIVE; })) {
@@ -237,7 +251,7 @@ absl::StatusOr<Verdict> Disclose(const cdl::verify::ParsedRecord& rec, const Mem
                     cdl::StrCat("disclosure.supersedes: superseded disclosure is for period \"", (*old)->period(),
                                  "\", not \"", d.period(), "\""));
     }
-    MarkSuperseded(view, d.supersedes(), rec.id);
+    if (auto s = MarkSuperseded(view, d.supersedes(), rec.id); !s.ok()) return s;
   }
   info.subject_member = d.organisation();
   info.park = role == cdl::v1::ROLE_ENTERPRISE ? author.registration().park() : rec.body.author();
@@ -271,7 +285,7 @@ absl::StatusOr<Verdict> SubmitFootprint(const cdl::verify::ParsedRecord& rec, co
     auto v = CheckSupersedes(view, "product_footprint.supersedes", p.supersedes(), "product_footprint",
                              rec.body.author());
     if (!v.ok() || !v->ok()) return v;
-    MarkSuperseded(view, p.supersedes(), rec.id);
+    if (auto s = MarkSuperseded(view, p.supersedes(), rec.id); !s.ok()) return s;
   }
   view.Put(kIndexColumn, pact_key, rec.id);
   info.subject_member = rec.body.author();
@@ -316,6 +330,14 @@ absl::StatusOr<Verdict> ApplyPayload(const cdl::verify::ParsedRecord& rec, const
     case RecordBody::kDisclosure: return Disclose(rec, author, ctx, view, info);
     case RecordBody::kProductFootprint: return SubmitFootprint(rec, author, ctx, view, info);
     case RecordBody::kAuditFinding: return RecordFinding(rec, author, ctx, view, info);
+    case RecordBody::kAccreditation: return internal::Accredit(rec, author, ctx, view, info);
+    case RecordBody::kCertificate: return internal::Certify(rec, author, ctx, view, info);
+    case RecordBody::kRecognitionAgreement: return internal::Recognise(rec, author, ctx, view, info);
+    case RecordBody::kSuspension:
+    case RecordBody::kRevocation:
+    case RecordBody::kReinstatement: return internal::ChangeStatus(rec, author, ctx, view, info);
+    case RecordBody::kTermination: return internal::Terminate(rec, author, ctx, view, info);
+    case RecordBody::kRenewal: return internal::Renew(rec, author, ctx, view, info);
     default:
       return Reject(cdl::v1::REJECT_INVALID_FIELD,
                     cdl::StrCat("body.payload: \"", rec.type,
@@ -344,9 +366,11 @@ void ApplyFounder(const cdl::v1::MemberRegistration& founder, int64_t genesis_ti
     ks->set_key_id(pub->KeyId());
     ks->set_status(cdl::v1::ENTRY_ACTIVE);
     ks->set_added_ms(genesis_time_ms);
+    ks->mutable_last_change()->set_time_ms(genesis_time_ms);
   }
   m.set_status(cdl::v1::ENTRY_ACTIVE);
   m.set_registered_by("genesis");
+  m.mutable_last_change()->set_time_ms(genesis_time_ms);
   SaveMember(view, m);
 }
 
@@ -362,14 +386,18 @@ absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view 
   }
   if (!IsActiveAt(**m, time_ms)) {
     out.code = cdl::v1::REJECT_MEMBER_INACTIVE;
-    out.message = cdl::StrCat("member \"", member, "\" is not active");
+    out.message = cdl::StrCat("member \"", member, "\" is ",
+                              (*m)->status() == cdl::v1::ENTRY_SUSPENDED ? "suspended"
+                              : (*m)->status() == cdl::v1::ENTRY_REVOKED ? "revoked"
+                                                                           : "not active");
     return out;
   }
   for (const auto& ks : (*m)->keys()) {
     if (ks.key_id() != key_id) continue;
     if (ks.status() != cdl::v1::ENTRY_ACTIVE) {
       out.code = cdl::v1::REJECT_KEY_REVOKED;
-      out.message = cdl::StrCat("key ", Hex(key_id), " of \"", member, "\" is revoked");
+      out.message = cdl::StrCat("key ", Hex(key_id), " of \"", member, "\" is ",
+                                ks.status() == cdl::v1::ENTRY_SUSPENDED ? "suspended" : "revoked");
       return out;
     }
     out.key = ks.key();

@@ -6,7 +6,8 @@ std::vector<std::string> LedgerColumns() {
   return {std::string(kMetaColumn),    std::string(kBlocksColumn), std::string(kCommitsColumn),
           std::string(kRecordsColumn), std::string(kReceiptsColumn), std::string(kMembersColumn),
           std::string(kStatesColumn),  std::string(kMerkleColumn), std::string(kLeavesColumn),
-          std::string(kSizesColumn),   std::string(kIndexColumn)};
+          std::string(kSizesColumn),   std::string(kIndexColumn), std::string(kSmtColumn), std::string(kConsensusColumn),
+          std::string(kConsensusBlocksColumn)};
 }
 
 absl::StatusOr<std::string> StateView::Get(std::string_view column, std::string_view key) const {
@@ -58,6 +59,14 @@ cdl::storage::WriteBatch StateView::ToWriteBatch() const {
     }
   }
   return batch;
+}
+
+void StateView::ForEachWrite(
+    std::string_view column,
+    const std::function<void(std::string_view key, const std::optional<std::string>& value)>& fn) const {
+  for (auto it = overlay_.lower_bound(Key(column, "")); it != overlay_.end() && it->first.first == column; ++it) {
+    fn(it->first.second, it->second);
+  }
 }
 
 }  // namespace cdl::ledger

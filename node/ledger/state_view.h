@@ -4,6 +4,7 @@
 #ifndef CDL_NODE_LEDGER_STATE_VIEW_H_
 #define CDL_NODE_LEDGER_STATE_VIEW_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ inline constexpr std::string_view kMerkleColumn = "merkle";    // u8 level, u64b
 inline constexpr std::string_view kLeavesColumn = "leaves";    // u64be leaf index -> record id
 inline constexpr std::string_view kSizesColumn = "sizes";      // u64be ledger size -> u64be height
 inline constexpr std::string_view kIndexColumn = "index";      // secondary indexes, see ledger.cc
+inline constexpr std::string_view kSmtColumn = "smt";          // versioned state map nodes and entries, see state_tree.h
+inline constexpr std::string_view kConsensusColumn = "consensus";  // BFT safety state
+inline constexpr std::string_view kConsensusBlocksColumn = "cblocks";  // consensus blocks
 
 std::vector<std::string> LedgerColumns();
 
@@ -47,6 +51,11 @@ class StateView {
 
   // All surviving writes, in order.
   cdl::storage::WriteBatch ToWriteBatch() const;
+
+  // Calls fn(key, value) for every surviving write to `column`, in key order;
+  // value is nullopt for a delete.
+  void ForEachWrite(std::string_view column,
+                    const std::function<void(std::string_view key, const std::optional<std::string>& value)>& fn) const;
 
  private:
   using Key = std::pair<std::string, std::string>;

@@ -1,6 +1,7 @@
 #include "node/net/ledger_service.h"
 
 #include "crypto/str_cat.h"
+#include "node/verify/state_entry.h"
 
 namespace cdl::net {
 namespace {
@@ -105,6 +106,25 @@ grpc::ServerUnaryReactor* LedgerService::GetConsistencyProof(grpc::CallbackServe
   if (!proof.ok()) return Finish(ctx, proof.status());
   *resp->mutable_proof() = std::move(proof->first);
   *resp->mutable_new_checkpoint() = std::move(proof->second);
+  return Finish(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* LedgerService::GetStateProof(grpc::CallbackServerContext* ctx,
+                                                       const cdl::v1::GetStateProofRequest* req,
+                                                       cdl::v1::GetStateProofResponse* resp) {
+  if (req->has_target() == !req->key().empty()) {
+    return Finish(ctx, absl::InvalidArgumentError("name the entry by target or by key (exactly one of them)"));
+  }
+  std::string key = req->key();
+  if (req->has_target()) {
+    auto derived = cdl::verify::TargetStateKey(req->target());
+    if (!derived.ok()) return Finish(ctx, derived.status());
+    key = *std::move(derived);
+  }
+  auto proof = node_->ledger().GetStateProof(key, req->height());
+  if (!proof.ok()) return Finish(ctx, proof.status());
+  *resp->mutable_proof() = std::move(proof->first);
+  *resp->mutable_checkpoint() = std::move(proof->second);
   return Finish(ctx, absl::OkStatus());
 }
 

@@ -32,6 +32,9 @@ class LedgerService final : public cdl::v1::Ledger::CallbackService {
   grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* ctx,
                                                 const cdl::v1::GetConsistencyProofRequest* req,
                                                 cdl::v1::GetConsistencyProofResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStateProof(grpc::CallbackServerContext* ctx,
+                                          const cdl::v1::GetStateProofRequest* req,
+                                          cdl::v1::GetStateProofResponse* resp) override;
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const cdl::v1::QueryRequest* req,
                                   cdl::v1::QueryResponse* resp) override;
   grpc::ServerUnaryReactor* GetMember(grpc::CallbackServerContext* ctx, const cdl::v1::GetMemberRequest* req,

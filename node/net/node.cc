@@ -37,13 +37,33 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(std::unique_ptr<cdl::ledger::
     return absl::InvalidArgumentError(cdl::StrCat("the key file is not validator \"", options.validator_id,
                                                    "\"'s key in the genesis"));
   }
-  if (genesis.validator_count() != 1) {
-    return absl::UnimplementedError(
-        cdl::StrCat("the genesis names ", genesis.validator_count(),
-                     " validators; this build orders blocks with a single validator only "
-                     "(multi-validator BFT ordering is not built yet)"));
+  if (genesis.validator_count() > 1 && options.network == nullptr) {
+    return absl::InvalidArgumentError(cdl::StrCat("the genesis names ", genesis.validator_count(),
+                                                  " validators: the node needs its peer network"));
   }
-  return std::unique_ptr<Node>(new Node(std::move(ledger), std::move(validator_key), std::move(options), clock));
+  options.bft.self = static_cast<uint32_t>(index);
+  options.bft.validator_id = options.validator_id;
+  options.bft.max_block_records = options.max_block_records;
+  std::unique_ptr<Node> node(new Node(std::move(ledger), std::move(validator_key), std::move(options), clock));
+  if (node->ledger_->genesis().validator_count() > 1) {
+    auto key = cdl::crypto::PrivateKey::FromPem(node->key_.ToPem());
+    if (!key.ok()) return key.status();
+    Node* raw = node.get();
+    node->orderer_ = std::make_unique<BftOrderer>(
+        node->ledger_.get(), &node->mempool_, *std::move(key), node->options_.network, node->options_.bft,
+        [raw](const cdl::v1::Block& block) { raw->OnBlockCommitted(block); },
+        [raw](const std::vector<cdl::ledger::Mempool::RecordPtr>& stale) {
+          for (const auto& r : stale) {
+            cdl::v1::Receipt receipt;
+            receipt.set_record_id(r->id);
+            receipt.set_status(cdl::v1::RECORD_REJECTED);
+            receipt.set_code(cdl::v1::REJECT_BAD_SEQUENCE);
+            receipt.set_message(cdl::StrCat("body.sequence: ", r->body.sequence(), " was consumed by another record"));
+            raw->Notify(receipt);
+          }
+        });
+  }
+  return node;
 }
 
 Node::Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey key, NodeOptions options,
@@ -59,13 +79,63 @@ Node::~Node() { Stop(); }
 
 void Node::Start() {
   if (started_.exchange(true)) return;
+  if (orderer_) {
+    if (auto s = orderer_->Start(); !s.ok()) {
+      spdlog::critical("consensus could not start: {}", std::string(s.message()));
+      healthy_.store(false);
+    }
+    producer_ = std::thread([this] {
+      // Answers waiters whose deadline passed; block production is the orderer's.
+      while (!stopping_.load()) {
+        mempool_.WaitNonEmpty(absl::Milliseconds(100));
+        ExpireWaiters(/*all=*/false);
+        if (!orderer_->halted().ok()) healthy_.store(false);
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+    });
+    return;
+  }
   producer_ = std::thread([this] { ProducerLoop(); });
+}
+
+void Node::OnBlockCommitted(const cdl::v1::Block& block) {
+  uint64_t accepted = 0;
+  for (const auto& receipt : block.receipts()) {
+    if (receipt.status() == cdl::v1::RECORD_ACCEPTED) ++accepted;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.blocks;
+    stats_.accepted += accepted;
+    stats_.rejected += block.receipts_size() - accepted;
+  }
+  for (const auto& receipt : block.receipts()) Notify(receipt);
+}
+
+void Node::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
+  if (!orderer_) return;
+  if (msg.kind_case() == cdl::peer::v1::PeerMessage::kRecords) {
+    for (auto& bytes : *msg.mutable_records()->mutable_signed_records()) {
+      auto shared = std::make_shared<std::string>(std::move(bytes));
+      bool queued = verifiers_ && verifiers_->TrySchedule([this, shared] {
+        Admit(std::move(*shared), false, absl::InfiniteFuture(), [](absl::StatusOr<cdl::v1::Receipt>) {},
+              /*from_peer=*/true);
+      });
+      if (!queued) {
+        absl::MutexLock lock(&mu_);
+        ++stats_.refused;  // the leader will still get it from the submitter's own node
+      }
+    }
+    return;
+  }
+  orderer_->OnPeerMessage(from, std::move(msg));
 }
 
 void Node::Stop() {
   if (stopping_.exchange(true)) return;
   mempool_.Wake();
   if (producer_.joinable()) producer_.join();
+  if (orderer_) orderer_->Stop();
   verifiers_.reset();  // finishes queued admissions
   ExpireWaiters(/*all=*/true);
 }
@@ -122,7 +192,7 @@ absl::StatusOr<cdl::crypto::PublicKey> Node::KeyFor(const cdl::v1::PublicKeyInfo
   return key;
 }
 
-void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done) {
+void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done, bool from_peer) {
   auto refuse = [&](absl::Status status) {
     {
       absl::MutexLock lock(&mu_);
@@ -198,6 +268,10 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
   {
     absl::MutexLock lock(&mu_);
     ++stats_.admitted;
+  }
+  if (orderer_) {
+    if (!from_peer) orderer_->Gossip(std::move(bytes));
+    orderer_->PayloadReady();
   }
   if (!wait) done(admitted);
 }

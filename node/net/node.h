@@ -25,6 +25,7 @@
 #include "ledger.pb.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/mempool.h"
+#include "node/net/bft_orderer.h"
 #include "node/net/worker_pool.h"
 
 namespace cdl::net {
@@ -46,6 +47,10 @@ struct NodeOptions {
   cdl::ledger::MempoolOptions mempool;
   absl::Duration default_wait = absl::Seconds(30);
   absl::Duration max_wait = absl::Seconds(120);
+  // Several validators: blocks are ordered by BFT consensus over `network`
+  // (required then; not owned). One validator: the node cuts blocks itself.
+  PeerNetwork* network = nullptr;
+  BftOptions bft;
 };
 
 struct NodeStats {
@@ -84,13 +89,19 @@ class Node {
   // False once storage failed: the node stops accepting writes rather than diverge.
   bool healthy() const { return healthy_.load(); }
 
+  // A message from validator `from` (authenticated by the transport). Any thread.
+  void OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg);
+  bool bft() const { return orderer_ != nullptr; }
+  BftStats bft_stats() const { return orderer_ ? orderer_->stats() : BftStats{}; }
+
   // Runs one production step synchronously (tests): takes a batch, executes,
   // commits. Returns the number of records in the block (0 = none ready).
   absl::StatusOr<size_t> ProduceOnce();
 
  private:
   Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey key, NodeOptions options, Clock* clock);
-  void Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done);
+  void Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done, bool from_peer = false);
+  void OnBlockCommitted(const cdl::v1::Block& block);
   absl::StatusOr<cdl::crypto::PublicKey> KeyFor(const cdl::v1::PublicKeyInfo& info, const std::string& key_id);
   void ProducerLoop();
   void ExpireWaiters(bool all);
@@ -102,6 +113,7 @@ class Node {
   Clock* clock_;
   cdl::ledger::Mempool mempool_;
   std::unique_ptr<WorkerPool> verifiers_;
+  std::unique_ptr<BftOrderer> orderer_;
   std::thread producer_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> started_{false};

@@ -9,30 +9,13 @@
 #include "crypto/hash.h"
 #include "crypto/merkle.h"
 #include "google/protobuf/util/json_util.h"
+#include "node/verify/big_endian.h"
 #include "node/verify/record.h"
 
 namespace cdl::verify {
-namespace {
 
-std::string U64BE(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-std::string U32BE(uint32_t v) {
-  std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-}  // namespace
+using internal::U32BE;
+using internal::U64BE;
 
 absl::StatusOr<TrustedGenesis> TrustedGenesis::FromProto(cdl::v1::Genesis genesis) {
   if (genesis.chain_id().empty() || genesis.chain_id().size() > 64) {
