@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Cluster fault test: 4 real cdl-node processes on loopback (mutual TLS),
+driven by the real `cdl` CLI while validators are killed, restarted, paused
+and resumed. After each fault every record whose submit returned ACCEPTED must
+be on every node, and all nodes must report the same height, ledger_size and
+ledger_root.
+
+Usage: cluster_fault_test.py --build BUILD_DIR --repo REPO_DIR
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def free_base_port():
+    # Ports base+1..base+4 (client) and base+100..base+103 (peer) must be free.
+    for _ in range(200):
+        base = random.randrange(20000, 50000, 10)
+        ok = True
+        for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return base
+    raise RuntimeError("no free port range")
+
+
+class Cluster:
+    def __init__(self, repo, build, workdir):
+        self.script = os.path.join(repo, "deploy", "local-cluster.sh")
+        self.cdl = os.path.join(build, "cli", "cdl")
+        self.dir = os.path.join(workdir, "cluster")
+        self.env = dict(os.environ)
+        self.env["CDL_BUILD_DIR"] = build
+        self.env["CDL_CLUSTER_PORT"] = str(free_base_port())
+        self.env["CDL_NODE_FLAGS"] = "--base-timeout-ms 500"
+        self.env["PATH"] = os.path.join(build, "node") + ":" + os.path.join(build, "cli") + ":" + self.env["PATH"]
+        self.nodes = []
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run(["bash", self.script, *args, "--dir", self.dir], env=self.env,
+                           capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise RuntimeError("local-cluster %s failed: %s %s" % (args, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        self.ctl("start")
+        with open(os.path.join(self.dir, "nodes.txt")) as f:
+            self.nodes = [l.strip() for l in f if l.strip()]
+
+    def cdl_json(self, node, *args, timeout=60):
+        r = subprocess.run([self.cdl, "--node", node, "--json", *args], capture_output=True, text=True,
+                           timeout=timeout)
+        return r.returncode, (json.loads(r.stdout) if r.stdout.strip().startswith(("{", "[")) else None), r.stderr
+
+    def status(self, i):
+        rc, out, _ = self.cdl_json(self.nodes[i], "status", timeout=10)
+        return out if rc == 0 else None
+
+    def pid(self, n):
+        with open(os.path.join(self.dir, "node%d.pid" % n)) as f:
+            return int(f.read().strip())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--repo", required=True)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="cdl-cluster-test-")
+    c = Cluster(os.path.abspath(args.repo), os.path.abspath(args.build), work)
+    failures = []
+    try:
+        c.start()
+        print("cluster up:", c.nodes, flush=True)
+        founder_key = os.path.join(c.dir, "reg-cn.key")
+        keyfile = os.path.join(work, "park.key")
+        subprocess.run([c.cdl, "keygen", "-o", keyfile], check=True, capture_output=True)
+        rc, out, err = c.cdl_json(c.nodes[0], "member", "register", "--as", "reg-cn", "--key", founder_key,
+                                  "--id", "park-x", "--role", "park", "--jurisdiction", "CN",
+                                  "--member-key", keyfile + ".pub")
+        assert rc == 0, "registering the park failed: %s" % err
+
+        accepted = []
+        lock = threading.Lock()
+        stop = threading.Event()
+        errors = []
+
+        def submitter():
+            # Registers enterprises continuously, round robin over the nodes,
+            # retrying on another node when one is down.
+            i = 0
+            while not stop.is_set():
+                i += 1
+                member_key = os.path.join(work, "e%d.key" % i)
+                subprocess.run([c.cdl, "keygen", "-o", member_key], capture_output=True)
+                for attempt in range(8):
+                    node = c.nodes[(i + attempt) % 4]
+                    rc, out, err = c.cdl_json(node, "member", "register", "--as", "park-x", "--key", keyfile,
+                                              "--id", "ent-%d" % i, "--role", "enterprise", "--jurisdiction",
+                                              "CN", "--park", "park-x", "--member-key", member_key + ".pub",
+                                              "--wait-seconds", "15", timeout=40)
+                    if rc == 0 and out and out.get("status") == "ACCEPTED":
+                        with lock:
+                            accepted.append(out["record_id"])
+                        break
+                    if "already" in (err or "") or "ALREADY" in (err or ""):
+                        break
+                    time.sleep(0.5)
+                time.sleep(0.05)
+
+        t = threading.Thread(target=submitter, daemon=True)
+        t.start()
+
+        def converge(which, what, timeout=90):
+            deadline = time.time() + timeout
+            last = None
+            while time.time() < deadline:
+                st = [c.status(i) for i in which]
+                if all(st):
+                    key = {(s["height"], s["ledger_size"], s["ledger_root"]) for s in st}
+                    last = st
+                    if len(key) == 1:
+                        return st[0]
+                time.sleep(0.5)
+            failures.append("%s: nodes did not converge: %s" % (what, last))
+            return None
+
+        def check_all_have(what):
+            with lock:
+                ids = list(accepted)
+            for rid in ids:
+                for i, node in enumerate(c.nodes):
+                    rc, out, err = c.cdl_json(node, "get", rid, timeout=10)
+                    if rc != 0 or not out or out.get("receipt", {}).get("status") != "ACCEPTED":
+                        failures.append("%s: record %s missing or not ACCEPTED on node %d: %s" %
+                                        (what, rid, i + 1, err.strip()))
+                        return
+            print("%s: %d accepted records present on all 4 nodes" % (what, len(ids)), flush=True)
+
+        def phase(name, action):
+            time.sleep(3)
+            before = len(accepted)
+            action()
+            time.sleep(4)
+            st = converge(range(4), name)
+            check_all_have(name)
+            print("%s: converged at %s, %d records accepted during the phase" %
+                  (name, st and (st["height"], st["ledger_size"]), len(accepted) - before), flush=True)
+
+        def kill_restart(n):
+            def act():
+                c.ctl("kill", str(n))
+                time.sleep(4)
+                c.ctl("restart", str(n))
+            return act
+
+        def pause(n):
+            def act():
+                os.kill(c.pid(n), signal.SIGSTOP)
+                time.sleep(5)
+                os.kill(c.pid(n), signal.SIGCONT)
+            return act
+
+        phase("kill -9 node 4 and restart", kill_restart(4))
+        phase("kill -9 node 1 and restart", kill_restart(1))
+        phase("kill -9 node 2 and restart", kill_restart(2))
+        phase("SIGSTOP/SIGCONT node 3", pause(3))
+        stop.set()
+        t.join(timeout=60)
+        converge(range(4), "final")
+        check_all_have("final")
+        if len(accepted) < 10:
+            failures.append("only %d records were accepted during the run" % len(accepted))
+    except Exception as e:  # noqa: BLE001
+        failures.append("error: %r" % e)
+    finally:
+        c.ctl("stop", check=False)
+        if failures:
+            for n in range(1, 5):
+                log = os.path.join(c.dir, "node%d.log" % n)
+                if os.path.exists(log):
+                    print("--- tail of node%d.log" % n)
+                    with open(log) as f:
+                        print("".join(f.readlines()[-15:]))
+        if not args.keep and not failures:
+            subprocess.run(["rm", "-rf", work])
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("cluster fault test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
