@@ -360,17 +360,7 @@ absl::StatusOr<size_t> Node::ProduceOnce() {
       spdlog::debug("block {}: {} records, prepare {} ms, commit {} ms", commit.height(), records.size(),
                     absl::ToDoubleMilliseconds(t1 - t0), absl::ToDoubleMilliseconds(absl::Now() - t1));
       if (failure.ok()) {
-        uint64_t accepted = 0;
-        for (const auto& receipt : block.receipts()) {
-          if (receipt.status() == cdl::v1::RECORD_ACCEPTED) ++accepted;
-        }
-        {
-          absl::MutexLock lock(&mu_);
-          ++stats_.blocks;
-          stats_.accepted += accepted;
-          stats_.rejected += block.receipts_size() - accepted;
-        }
-        for (const auto& receipt : block.receipts()) Notify(receipt);
+        OnBlockCommitted(block);
         return batch.size();
       }
     } else {
