@@ -3,7 +3,7 @@
 #
 #   deploy/demo.sh BUILD_DIR
 #
-# Starts `cdl-node --dev` (one embedded validator; data in ./demo-out/node),
+# Starts a local 4-validator cluster (deploy/local-cluster.sh; data in ./demo-out/cluster),
 # then uses the `cdl` CLI to register a park and an enterprise, submit an
 # organisational disclosure and a PACT product footprint, read them back,
 # fetch an inclusion proof and a checkpoint, stop the node and verify both
@@ -11,8 +11,8 @@
 # on success and on failure. Exit 0 on success, non-zero with a message
 # otherwise.
 #
-# Environment: CDL_DEMO_PORT=N uses port N for the node's client API
-# (default 7400, or a free port if 7400 is taken; 0 = any free port).
+# Environment: CDL_DEMO_PORT=N: validators listen on N+1..N+4 (clients) and N+100..N+103 (peers)
+# (default 7400, or a free range if those are taken; 0 = any free range).
 set -euo pipefail
 
 usage() { echo "usage: $0 BUILD_DIR   (the folder 'make build' built into)" >&2; exit 2; }
@@ -22,8 +22,9 @@ BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || { echo "demo: build folder '$1' not f
 CDL_BIN="$BUILD_DIR/cli/cdl"
 NODE_BIN="$BUILD_DIR/node/cdl-node"
 OUT="demo-out"  # relative to the current folder, as `make demo` shows it
-DATA="$OUT/node"
-NODE_LOG="$OUT/node.log"
+CLUSTER="$OUT/cluster"
+NODE_LOG="$CLUSTER/node1.log"
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 NODE_PID=""
 STEP=0
 STEP_TITLE="setup"
@@ -77,12 +78,7 @@ fail() { echo "${RED}demo FAILED at step $STEP ($STEP_TITLE): $*${RESET}" >&2; e
 
 stop_node() {
   [ -n "$NODE_PID" ] || return 0
-  if kill -0 "$NODE_PID" 2>/dev/null; then
-    kill -TERM "$NODE_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$NODE_PID" 2>/dev/null; then kill -KILL "$NODE_PID" 2>/dev/null || true; fi
-  fi
-  wait "$NODE_PID" 2>/dev/null || true
+  CDL_BUILD_DIR="$BUILD_DIR" bash "$REPO/deploy/local-cluster.sh" stop --dir "$CLUSTER" >/dev/null 2>&1 || true
   NODE_PID=""
 }
 
@@ -111,38 +107,69 @@ free_port() {
 echo "${BOLD}cdl demo — the Carbon Disclosure Ledger on one machine${RESET}"
 echo "binaries: $BUILD_DIR    artifacts: $PWD/$OUT"
 
-PORT=${CDL_DEMO_PORT:-7400}
-if [ "$PORT" = 0 ]; then
-  PORT=$(free_port)
-elif port_in_use "$PORT"; then
+# Client API ports BASE+1..BASE+4, peer ports BASE+100..BASE+103.
+range_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+base = int(sys.argv[1])
+for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+}
+free_base() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(500):
+    base = random.randrange(20000, 50000, 10)
+    ok = True
+    for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+        except OSError:
+            ok = False
+        finally:
+            s.close()
+    if ok:
+        print(base)
+        break
+PY
+}
+BASE=${CDL_DEMO_PORT:-7400}
+if [ "$BASE" = 0 ]; then
+  BASE=$(free_base)
+elif ! range_free "$BASE"; then
   if [ -n "${CDL_DEMO_PORT:-}" ]; then
-    fail "port $PORT (CDL_DEMO_PORT) is in use — stop what listens there or pick another port"
+    fail "ports $((BASE + 1))-$((BASE + 4)) / $((BASE + 100))-$((BASE + 103)) (CDL_DEMO_PORT=$BASE) are in use — pick another base"
   fi
-  NEW_PORT=$(free_port) || fail "port 7400 is in use and no free port was found — stop what listens on 7400"
-  echo "port 7400 is in use (another cdl-node?); the demo node uses free port $NEW_PORT instead"
-  PORT=$NEW_PORT
+  NEW_BASE=$(free_base)
+  [ -n "$NEW_BASE" ] || fail "ports 7401-7404 are in use and no free range was found — stop what listens there"
+  echo "ports 7401-7404 are in use (another cluster?); the demo uses ports from $NEW_BASE instead"
+  BASE=$NEW_BASE
 fi
-export CDL_NODE="127.0.0.1:$PORT"
+export CDL_NODE="127.0.0.1:$((BASE + 1))"
 
-step "Start a development node" \
-  "cdl-node --dev runs one embedded validator. On first start it writes a genesis" \
-  "(chain 'cdl-dev') and the key of the founding member 'dev-regulator', a regulator" \
-  "for jurisdiction CN, who may register parks."
+step "Start a local cluster of 4 validators" \
+  "Four cdl-node processes, as four parties would run them, replicate every record by" \
+  "BFT consensus over mutual TLS. 'cdl genesis init --tls' writes the genesis (chain" \
+  "'cdl-local'), validator keys and certificates, and the keys of the founding members," \
+  "among them 'reg-cn', a regulator for jurisdiction CN who may register parks."
 rm -rf "$OUT"
 mkdir -p "$OUT"
-show cdl-node --dev --data-dir "$DATA" --listen "$CDL_NODE"
-"$NODE_BIN" --dev --data-dir "$DATA" --listen "$CDL_NODE" >"$NODE_LOG" 2>&1 &
-NODE_PID=$!
-for _ in $(seq 1 150); do
-  kill -0 "$NODE_PID" 2>/dev/null || fail "cdl-node exited at start (see $NODE_LOG)"
-  "$CDL_BIN" status >/dev/null 2>&1 && break
-  sleep 0.2
-done
-"$CDL_BIN" status >/dev/null 2>&1 || fail "cdl-node did not answer on $CDL_NODE within 30 s (see $NODE_LOG)"
+show deploy/local-cluster.sh start --dir "$CLUSTER"
+NODE_PID=cluster
+CDL_BUILD_DIR="$BUILD_DIR" CDL_CLUSTER_PORT=$BASE bash "$REPO/deploy/local-cluster.sh" start --dir "$CLUSTER" \
+  | sed 's/^/     /' || fail "the cluster did not start (see $CLUSTER/node*.log)"
 cdl status
-GENESIS="$DATA/genesis.json"
+GENESIS="$CLUSTER/genesis.json"
 cp "$GENESIS" "$OUT/genesis.json"
-FOUNDER_KEY="$DATA/founder.key"
+FOUNDER_KEY="$CLUSTER/reg-cn.key"
 
 step "Create keys for a park and an enterprise" \
   "Each member signs its own records. Private keys are PKCS#8 files with mode 0600;" \
@@ -152,7 +179,7 @@ cdl keygen --algorithm sm2 -o "$OUT/acme-steel.key"
 
 step "The regulator registers the industrial park" \
   "A record is signed locally, submitted, and ACCEPTED once its block commits."
-cdl member register --as dev-regulator --key "$FOUNDER_KEY" \
+cdl member register --as reg-cn --key "$FOUNDER_KEY" \
   --id sip-park --role park --jurisdiction CN --name "Suzhou Industrial Park" \
   --member-key "$OUT/sip-park.key.pub"
 
@@ -238,13 +265,19 @@ print("     footprint %s: %s, %s kgCO2e per %s %s (status %s)" % (
 step "Fetch an inclusion proof and a checkpoint" \
   "The proof bundle holds the signed record, its Merkle inclusion proof and a" \
   "checkpoint: a block header cosigned by the validators (a commit certificate)."
+# The checkpoint needs a quorum of validators to sign the executed block: a
+# moment after the record is ACCEPTED.
+for _ in $(seq 1 50); do
+  "$CDL_BIN" proof "$DISCLOSURE_ID" -o "$OUT/disclosure.proof.json" >/dev/null 2>&1 && break
+  sleep 0.2
+done
 cdl proof "$DISCLOSURE_ID" -o "$OUT/disclosure.proof.json"
 cdl checkpoint -o "$OUT/checkpoint.json"
 
-step "Stop the node" \
+step "Stop the cluster" \
   "From here on nothing talks to a node: only the files and the genesis are used."
 stop_node
-echo "     node stopped"
+echo "     cluster stopped"
 
 step "Verify the proof and the checkpoint offline" \
   "Checks the commit signatures against the genesis validators and the record's" \
@@ -275,5 +308,5 @@ printf '\n%sDemo complete.%s Artifacts in %s:\n' "$GREEN$BOLD" "$RESET" "$PWD/$O
 printf '  %s\n' "genesis.json            the trust anchor (validators and founders)" \
   "disclosure.proof.json   offline-verifiable proof of the disclosure" \
   "checkpoint.json         cosigned ledger head" \
-  "node/, node.log         the node's data and log"
+  "cluster/                the validators' data, logs, keys and certificates"
 echo "Try: $CDL_BIN verify-proof demo-out/disclosure.proof.json --genesis demo-out/genesis.json"
