@@ -98,49 +98,13 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # ---- the walkthrough ---------------------------------------------------------
 echo "${BOLD}cdl demo — the Carbon Disclosure Ledger on one machine${RESET}"
 echo "binaries: $BUILD_DIR    artifacts: $PWD/$OUT"
 
 # Client API ports BASE+1..BASE+4, peer ports BASE+100..BASE+103.
-range_free() {
-  python3 - "$1" <<'PY'
-import socket, sys
-base = int(sys.argv[1])
-for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        sys.exit(1)
-    finally:
-        s.close()
-PY
-}
-free_base() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(500):
-    base = random.randrange(20000, 50000, 10)
-    ok = True
-    for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-        except OSError:
-            ok = False
-        finally:
-            s.close()
-    if ok:
-        print(base)
-        break
-PY
-}
+range_free() { python3 "$REPO/deploy/cluster-ports.py" check "$1"; }
+free_base() { python3 "$REPO/deploy/cluster-ports.py" free; }
 BASE=${CDL_DEMO_PORT:-7400}
 if [ "$BASE" = 0 ]; then
   BASE=$(free_base)

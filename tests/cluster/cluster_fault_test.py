@@ -10,9 +10,7 @@ Usage: cluster_fault_test.py --build BUILD_DIR --repo REPO_DIR
 import argparse
 import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,22 +18,11 @@ import threading
 import time
 
 
-def free_base_port():
-    # Ports base+1..base+4 (client) and base+100..base+103 (peer) must be free.
-    for _ in range(200):
-        base = random.randrange(20000, 50000, 10)
-        ok = True
-        for p in [base + i for i in range(1, 5)] + [base + 100 + i for i in range(4)]:
-            s = socket.socket()
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-        if ok:
-            return base
-    raise RuntimeError("no free port range")
+def free_base_port(repo):
+    # The port layout belongs to local-cluster.sh; cluster-ports.py knows it.
+    r = subprocess.run([sys.executable, os.path.join(repo, "deploy", "cluster-ports.py"), "free"],
+                       capture_output=True, text=True, check=True)
+    return int(r.stdout.strip())
 
 
 class Cluster:
@@ -45,7 +32,7 @@ class Cluster:
         self.dir = os.path.join(workdir, "cluster")
         self.env = dict(os.environ)
         self.env["CDL_BUILD_DIR"] = build
-        self.env["CDL_CLUSTER_PORT"] = str(free_base_port())
+        self.env["CDL_CLUSTER_PORT"] = str(free_base_port(repo))
         self.env["CDL_NODE_FLAGS"] = "--base-timeout-ms 500"
         self.env["PATH"] = os.path.join(build, "node") + ":" + os.path.join(build, "cli") + ":" + self.env["PATH"]
         self.nodes = []
