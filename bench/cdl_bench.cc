@@ -46,13 +46,6 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-cdl::v1::PublicKeyInfo KeyInfo(const cdl::crypto::PublicKey& key) {
-  cdl::v1::PublicKeyInfo info;
-  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
-  info.set_public_key(key.der());
-  return info;
-}
-
 class Cluster {
  public:
   explicit Cluster(const std::vector<std::string>& nodes) {
@@ -213,7 +206,7 @@ int main(int argc, char** argv) {
     m->set_member_id(park.id);
     m->set_role(cdl::v1::ROLE_PARK);
     m->set_jurisdiction(jurisdiction);
-    *m->add_keys() = KeyInfo(park.key->public_key());
+    *m->add_keys() = cdl::verify::PublicKeyInfoOf(park.key->public_key());
     if (!cluster.SubmitAndWait(SignBody(chain, founder, body), &error)) return Fail("registering the park: " + error);
   }
   std::vector<Signer> authors(o.authors);
@@ -226,7 +219,7 @@ int main(int argc, char** argv) {
     m->set_role(cdl::v1::ROLE_ENTERPRISE);
     m->set_jurisdiction(jurisdiction);
     m->set_park(park.id);
-    *m->add_keys() = KeyInfo(authors[i].key->public_key());
+    *m->add_keys() = cdl::verify::PublicKeyInfoOf(authors[i].key->public_key());
     if (!cluster.SubmitAndWait(SignBody(chain, park, body), &error)) return Fail("registering an enterprise: " + error);
   }
 

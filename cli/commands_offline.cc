@@ -177,9 +177,7 @@ absl::Status RunGenesisInit(const Context& ctx,
     if (!key.ok()) return Annotate(key.status(), "generating validator key");
     cdl::v1::Validator* validator = genesis.add_validators();
     validator->set_id(absl::StrCat("validator-", k));
-    validator->mutable_key()->set_algorithm(
-        std::string(cdl::crypto::AlgorithmName(key->algorithm())));
-    validator->mutable_key()->set_public_key(key->public_key().der());
+    *validator->mutable_key() = cdl::verify::PublicKeyInfoOf(key->public_key());
     validator->set_address(absl::StrCat("127.0.0.1:", options.base_port + k));
     key_files.push_back(
         KeyFile{(dir / absl::StrCat("validator-", k, ".key")).string(),
@@ -209,10 +207,7 @@ absl::Status RunGenesisInit(const Context& ctx,
     founder->set_role(spec->role);
     founder->set_jurisdiction(spec->jurisdiction);
     founder->set_name(spec->name.empty() ? spec->id : spec->name);
-    cdl::v1::PublicKeyInfo* info = founder->add_keys();
-    info->set_algorithm(
-        std::string(cdl::crypto::AlgorithmName(key->algorithm())));
-    info->set_public_key(key->public_key().der());
+    *founder->add_keys() = cdl::verify::PublicKeyInfoOf(key->public_key());
     key_files.push_back(
         KeyFile{(dir / (spec->id + ".key")).string(), *std::move(key), true});
   }

@@ -10,6 +10,7 @@
 #include "cli/render.h"
 #include "cli/submitter.h"
 #include "crypto/keys.h"
+#include "node/verify/record.h"
 
 namespace cdl::cli {
 namespace {
@@ -44,10 +45,7 @@ absl::Status RunMemberRegister(const Context& ctx,
                                      " — pass a public key PEM file such as "
                                      "the FILE.pub written by 'cdl keygen'"));
     }
-    cdl::v1::PublicKeyInfo* info = reg->add_keys();
-    info->set_algorithm(
-        std::string(cdl::crypto::AlgorithmName(key->algorithm())));
-    info->set_public_key(key->der());
+    *reg->add_keys() = cdl::verify::PublicKeyInfoOf(*key);
   }
   if (!options.valid_from.empty()) {
     absl::StatusOr<int64_t> ms = ParseTimeMs(options.valid_from);

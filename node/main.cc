@@ -20,6 +20,7 @@
 #include "node/net/peer_transport.h"
 #include "node/storage/store.h"
 #include "node/verify/genesis.h"
+#include "node/verify/record.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -56,13 +57,6 @@ absl::Status WriteFile(const fs::path& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-cdl::v1::PublicKeyInfo KeyInfo(const cdl::crypto::PublicKey& key) {
-  cdl::v1::PublicKeyInfo info;
-  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
-  info.set_public_key(key.der());
-  return info;
-}
-
 // --dev: a one-validator chain with a founding regulator, created on first start.
 absl::Status PrepareDevDataDir(Flags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = "cdl-dev-data";
@@ -87,7 +81,7 @@ absl::Status PrepareDevDataDir(Flags& flags) {
   genesis.set_genesis_time_ms(absl::ToUnixMillis(absl::Now()));
   auto* v = genesis.add_validators();
   v->set_id(flags.validator_id);
-  *v->mutable_key() = KeyInfo(validator->public_key());
+  *v->mutable_key() = cdl::verify::PublicKeyInfoOf(validator->public_key());
   v->set_address(flags.listen);
   v->set_operator_member("dev-regulator");
   auto* f = genesis.add_founders();
@@ -95,7 +89,7 @@ absl::Status PrepareDevDataDir(Flags& flags) {
   f->set_role(cdl::v1::ROLE_REGULATOR);
   f->set_jurisdiction("CN");
   f->set_name("Development regulator");
-  *f->add_keys() = KeyInfo(founder->public_key());
+  *f->add_keys() = cdl::verify::PublicKeyInfoOf(founder->public_key());
   return WriteFile(genesis_path, cdl::verify::GenesisToJson(genesis));
 }
 

@@ -19,10 +19,7 @@
 namespace cdl::ledger::testing {
 
 inline cdl::v1::PublicKeyInfo KeyInfo(const cdl::crypto::PublicKey& key) {
-  cdl::v1::PublicKeyInfo info;
-  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
-  info.set_public_key(key.der());
-  return info;
+  return cdl::verify::PublicKeyInfoOf(key);
 }
 
 inline std::string PactFootprintJson(const std::string& id, const std::string& value = "1.234");

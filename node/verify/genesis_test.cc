@@ -1,16 +1,12 @@
 #include "node/verify/genesis.h"
+#include "node/verify/record.h"
 
 #include "gtest/gtest.h"
 
 namespace cdl::verify {
 namespace {
 
-cdl::v1::PublicKeyInfo Info(const cdl::crypto::PublicKey& key) {
-  cdl::v1::PublicKeyInfo info;
-  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
-  info.set_public_key(key.der());
-  return info;
-}
+cdl::v1::PublicKeyInfo Info(const cdl::crypto::PublicKey& key) { return PublicKeyInfoOf(key); }
 
 class CommitTest : public ::testing::Test {
  protected:

@@ -428,6 +428,13 @@ absl::Status ValidatePeriod(std::string_view field, std::string_view p) {
   return Invalid(field, cdl::StrCat("\"", p, "\" is not a year, quarter (\"2026-Q1\") or month (\"2026-03\")"));
 }
 
+cdl::v1::PublicKeyInfo PublicKeyInfoOf(const cdl::crypto::PublicKey& key) {
+  cdl::v1::PublicKeyInfo info;
+  info.set_algorithm(std::string(cdl::crypto::AlgorithmName(key.algorithm())));
+  info.set_public_key(key.der());
+  return info;
+}
+
 absl::StatusOr<cdl::crypto::PublicKey> ParsePublicKeyInfo(std::string_view field,
                                                           const cdl::v1::PublicKeyInfo& info) {
   auto algorithm = cdl::crypto::ParseAlgorithm(info.algorithm());

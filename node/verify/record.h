@@ -76,6 +76,9 @@ absl::Status CoSign(cdl::v1::SignedRecord& record, std::string_view member,
 absl::Status ValidateMemberId(std::string_view field, std::string_view id);
 // "2026", "2026-Q1".."2026-Q4" or "2026-01".."2026-12".
 absl::Status ValidatePeriod(std::string_view field, std::string_view period);
+// The registration form of a key: its algorithm name and SubjectPublicKeyInfo
+// DER. The inverse of ParsePublicKeyInfo.
+cdl::v1::PublicKeyInfo PublicKeyInfoOf(const cdl::crypto::PublicKey& key);
 // A registered public key: parses the DER and checks the named algorithm matches.
 absl::StatusOr<cdl::crypto::PublicKey> ParsePublicKeyInfo(
     std::string_view field, const cdl::v1::PublicKeyInfo& info);
