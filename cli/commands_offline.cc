@@ -47,23 +47,6 @@ absl::Status WriteKeyPair(const std::string& path,
   return absl::OkStatus();
 }
 
-absl::StatusOr<cdl::verify::TrustedGenesis> LoadGenesis(
-    const std::string& path) {
-  if (path.empty()) {
-    return UsageError(
-        "no genesis given — pass --genesis GENESIS.json of the ledger you "
-        "trust");
-  }
-  absl::StatusOr<cdl::verify::TrustedGenesis> genesis =
-      cdl::verify::TrustedGenesis::FromFile(path);
-  if (!genesis.ok()) {
-    return InputError(
-        absl::StrCat("genesis file ", path, ": ", genesis.status().message(),
-                     " — pass the genesis.json of the ledger you trust"));
-  }
-  return genesis;
-}
-
 size_t DistinctSigners(const cdl::v1::CommitCertificate& commit) {
   std::set<std::string> ids;
   for (const auto& sig : commit.signatures()) ids.insert(sig.validator());
@@ -94,6 +77,23 @@ absl::Status Verdict(const Context& ctx, const std::string& file,
 }
 
 }  // namespace
+
+absl::StatusOr<cdl::verify::TrustedGenesis> LoadGenesis(
+    const std::string& path) {
+  if (path.empty()) {
+    return UsageError(
+        "no genesis given — pass --genesis GENESIS.json of the ledger you "
+        "trust");
+  }
+  absl::StatusOr<cdl::verify::TrustedGenesis> genesis =
+      cdl::verify::TrustedGenesis::FromFile(path);
+  if (!genesis.ok()) {
+    return InputError(
+        absl::StrCat("genesis file ", path, ": ", genesis.status().message(),
+                     " — pass the genesis.json of the ledger you trust"));
+  }
+  return genesis;
+}
 
 absl::Status RunKeygen(const Context& ctx, const KeygenOptions& options) {
   absl::StatusOr<cdl::crypto::Algorithm> algorithm =

@@ -171,6 +171,16 @@ NodeClient::GetInclusionProof(absl::string_view id, uint64_t tree_size) {
       "GetInclusionProof", address_, request, kDefault);
 }
 
+absl::StatusOr<cdl::v1::GetStateProofResponse> NodeClient::GetStateProof(
+    absl::string_view key, uint64_t height) {
+  cdl::v1::GetStateProofRequest request;
+  request.set_key(std::string(key));
+  request.set_height(height);
+  return Call<cdl::v1::GetStateProofRequest, cdl::v1::GetStateProofResponse>(
+      stub_.get(), &cdl::v1::Ledger::Stub::GetStateProof, "GetStateProof",
+      address_, request, kDefault);
+}
+
 absl::StatusOr<cdl::v1::QueryResponse> NodeClient::Query(
     const cdl::v1::QueryRequest& request) {
   return Call<cdl::v1::QueryRequest, cdl::v1::QueryResponse>(

@@ -39,6 +39,9 @@ class NodeClient {
   absl::StatusOr<cdl::v1::GetCheckpointResponse> GetCheckpoint(uint64_t height);
   absl::StatusOr<cdl::v1::GetInclusionProofResponse> GetInclusionProof(
       absl::string_view id, uint64_t tree_size);
+  // The status entry under a 32-byte state key at block `height` (0 = latest checkpoint).
+  absl::StatusOr<cdl::v1::GetStateProofResponse> GetStateProof(
+      absl::string_view key, uint64_t height);
   absl::StatusOr<cdl::v1::QueryResponse> Query(
       const cdl::v1::QueryRequest& request);
 

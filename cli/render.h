@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "ledger.pb.h"
+#include "node/verify/genesis.h"
 #include "nlohmann/json.hpp"
 
 namespace cdl::cli {
@@ -49,6 +50,10 @@ absl::StatusOr<std::string> ReadFileLimited(const std::string& path,
 // Writes `data` to `path` (replacing it through a temporary file).
 absl::Status WriteFile(const std::string& path, absl::string_view data,
                        absl::string_view what);
+
+// Loads the genesis a verifier trusts; usage error (exit 2) for an empty
+// path, exit 1 naming the file when it cannot be read or is not a genesis.
+absl::StatusOr<cdl::verify::TrustedGenesis> LoadGenesis(const std::string& path);
 
 }  // namespace cdl::cli
 

@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libabsl-dev
-  libcpp-httplib-dev libqrencode-dev
+  libcpp-httplib-dev libqrencode-dev libpng-dev
   procps psmisc curl python3
 )
 

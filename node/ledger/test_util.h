@@ -36,20 +36,23 @@ inline cdl::v1::Target MemberTarget(const std::string& member, const std::string
   return t;
 }
 
-// A genesis with validator "v1" and founders "reg-cn" (regulator, CN) and
+// A genesis with validators "v1".."vN" (one by default) and founders "reg-cn" (regulator, CN) and
 // "reg-eu" (regulator, EU), plus
 // signing helpers that track each member's sequence.
 class TestChain {
  public:
-  TestChain() {
-    validator_ = std::make_unique<cdl::crypto::PrivateKey>(Generate());
+  // `validators` validators "v1".."vN" (every block is signed by all).
+  explicit TestChain(int validators = 1) {
     cdl::v1::Genesis g;
     g.set_chain_id("test-chain");
     g.set_genesis_time_ms(1'700'000'000'000);
-    auto* v = g.add_validators();
-    v->set_id("v1");
-    *v->mutable_key() = KeyInfo(validator_->public_key());
-    v->set_address("127.0.0.1:1");
+    for (int i = 1; i <= validators; ++i) {
+      validators_.push_back(std::make_unique<cdl::crypto::PrivateKey>(Generate()));
+      auto* v = g.add_validators();
+      v->set_id("v" + std::to_string(i));
+      *v->mutable_key() = KeyInfo(validators_.back()->public_key());
+      v->set_address("127.0.0.1:" + std::to_string(i));
+    }
     AddFounder(g, "reg-cn", cdl::v1::ROLE_REGULATOR, "CN");
     AddFounder(g, "reg-eu", cdl::v1::ROLE_REGULATOR, "EU");
     genesis_proto_ = g;
@@ -68,9 +71,10 @@ class TestChain {
     return *std::move(g);
   }
   const cdl::v1::Genesis& genesis_proto() const { return genesis_proto_; }
-  const cdl::crypto::PrivateKey& validator_key() const { return *validator_; }
+  const cdl::crypto::PrivateKey& validator_key(size_t index = 0) const { return *validators_[index]; }
+  size_t validator_count() const { return validators_.size(); }
   cdl::crypto::PrivateKey TakeValidatorKey() {
-    auto pem = validator_->ToPem();
+    auto pem = validators_[0]->ToPem();
     auto copy = cdl::crypto::PrivateKey::FromPem(pem);
     return *std::move(copy);
   }
@@ -224,7 +228,7 @@ class TestChain {
     *f->add_keys() = KeyInfo(key(id).public_key());
   }
 
-  std::unique_ptr<cdl::crypto::PrivateKey> validator_;
+  std::vector<std::unique_ptr<cdl::crypto::PrivateKey>> validators_;
   cdl::v1::Genesis genesis_proto_;
   std::map<std::string, std::unique_ptr<cdl::crypto::PrivateKey>> keys_;
   std::map<std::string, uint64_t> sequence_;
@@ -281,11 +285,15 @@ class TestLedger {
     auto block = ledger_->Prepare(ptrs, time_ms_, 1, "v1");
     EXPECT_TRUE(block.ok()) << block.status();
     if (!block.ok()) return {};
-    auto sig = cdl::verify::SignCommit(chain_.validator_key(), "v1", "test-chain", block->header.height(), block->hash);
     cdl::v1::CommitCertificate commit;
     commit.set_height(block->header.height());
     commit.set_block_hash(block->hash);
-    *commit.add_signatures() = *sig;
+    for (size_t v = 0; v < chain_.validator_count(); ++v) {
+      auto sig = cdl::verify::SignCommit(chain_.validator_key(v), "v" + std::to_string(v + 1), "test-chain",
+                                         block->header.height(), block->hash);
+      EXPECT_TRUE(sig.ok()) << sig.status();
+      *commit.add_signatures() = *sig;
+    }
     std::vector<cdl::v1::Receipt> receipts(block->block.receipts().begin(), block->block.receipts().end());
     last_header_ = block->header;
     auto committed = ledger_->Commit(*std::move(block), commit);
