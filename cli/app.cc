@@ -39,6 +39,16 @@ struct Flags {
   ProofOptions proof;
   VerifyProofOptions verify_proof;
   VerifyProofOptions verify_checkpoint;
+  AccreditOptions accredit;
+  CertifyOptions certify;
+  StatusChangeOptions suspend;
+  StatusChangeOptions revoke;
+  StatusChangeOptions reinstate;
+  RenewOptions renew;
+  TerminateOptions terminate;
+  RecogniseCreateOptions recognise_create;
+  RecogniseCosignOptions recognise_cosign;
+  RecogniseSubmitOptions recognise_submit;
   // --sequence of a record writer; copied into its AuthorOptions only when
   // given on the command line.
   uint64_t sequence = 0;
@@ -55,37 +65,89 @@ void AddNode(CLI::App* app, Flags& flags) {
                   "127.0.0.1:7400)");
 }
 
-// Flags shared by every record-writing command. Returns the --sequence
-// option so the caller can tell whether it was given.
-CLI::Option* AddAuthor(CLI::App* app, AuthorOptions& author, Flags& flags) {
+// --as, --key and --sequence of the member who signs a record as its author.
+// Returns the --sequence option so the caller can tell whether it was given.
+CLI::Option* AddSigner(CLI::App* app, AuthorOptions& author, Flags& flags) {
   app->add_option("--as", author.as,
                   "Member id of the author who signs the record")
       ->required();
   app->add_option("--key", author.key_file,
                   "The author's private key file (PKCS#8 PEM, mode 0600)")
       ->required();
-  CLI::Option* sequence =
-      app->add_option(
-             "--sequence", flags.sequence,
-             "Use this sequence number instead of asking the node (skips the "
-             "member and key look-up)")
-          ->check(CLI::Validator(
-              [](std::string& value) -> std::string {
-                uint64_t n = 0;
-                if (absl::SimpleAtoi(value, &n) && n >= 1) return "";
-                return "must be a whole number of at least 1";
-              },
-              "UINT>=1"));
-  app->add_flag("--no-wait", author.no_wait,
+  return app
+      ->add_option("--sequence", flags.sequence,
+                   "Use this sequence number instead of asking the node "
+                   "(skips the member and key look-up)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            uint64_t n = 0;
+            if (absl::SimpleAtoi(value, &n) && n >= 1) return "";
+            return "must be a whole number of at least 1";
+          },
+          "UINT>=1"));
+}
+
+// --no-wait and --wait-seconds of a command that submits a record.
+void AddWait(CLI::App* app, bool& no_wait, int& wait_seconds) {
+  app->add_flag("--no-wait", no_wait,
                 "Return once the node admitted the record (ADMITTED), without "
                 "waiting for its block to commit");
-  app->add_option("--wait-seconds", author.wait_seconds,
+  app->add_option("--wait-seconds", wait_seconds,
                   "How long to wait for the final receipt")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+}
+
+// Flags shared by every record-writing command. Returns the --sequence
+// option so the caller can tell whether it was given.
+CLI::Option* AddAuthor(CLI::App* app, AuthorOptions& author, Flags& flags) {
+  CLI::Option* sequence = AddSigner(app, author, flags);
+  AddWait(app, author.no_wait, author.wait_seconds);
   AddNode(app, flags);
   AddJson(app, flags);
   return sequence;
+}
+
+using Action = std::function<absl::Status(const Context&)>;
+
+// Makes `run(options)` the action of `app`, a command with AddAuthor's or
+// AddSigner's flags, copying --sequence into options.author when given.
+template <typename Options>
+void SetAuthorAction(CLI::App* app, CLI::Option* sequence, Options& options,
+                     Flags& flags, Action& action,
+                     absl::Status (*run)(const Context&, const Options&)) {
+  app->callback([sequence, &options, &flags, &action, run] {
+    if (sequence->count() > 0) options.author.sequence = flags.sequence;
+    action = [run, &options](const Context& ctx) { return run(ctx, options); };
+  });
+}
+
+constexpr char kValidFromHelp[] =
+    "Start of validity: RFC 3339 time or date, e.g. 2026-01-01 (default: "
+    "from its acceptance)";
+constexpr char kValidUntilHelp[] =
+    "End of validity: RFC 3339 time or date, e.g. 2028-12-31T23:59:59Z";
+
+// `cdl suspend`, `cdl revoke`, `cdl reinstate`.
+void AddStatusChange(CLI::App& app, const char* name, const char* description,
+                     StatusChangeKind kind, StatusChangeOptions& options,
+                     Flags& flags, Action& action) {
+  options.kind = kind;
+  CLI::App* command = app.add_subcommand(name, description);
+  CLI::Option* sequence = AddAuthor(command, options.author, flags);
+  command->add_option("--record", options.record,
+                      "Record id of the certificate, accreditation or "
+                      "recognition agreement");
+  command->add_option("--member", options.member,
+                      "Member id (instead of --record)");
+  command->add_option("--key-id", options.key_id,
+                      "With --member: the member's key (64 hex digits) "
+                      "instead of the member itself");
+  command
+      ->add_option("--reason", options.reason,
+                   "Why; recorded on the ledger with the status change")
+      ->required();
+  SetAuthorAction(command, sequence, options, flags, action, &RunStatusChange);
 }
 
 // The deepest subcommand that was selected, for "see --help" hints.
@@ -104,11 +166,12 @@ std::string CommandPath(CLI::App& app) {
 int RunCli(const std::vector<std::string>& args, std::ostream& out,
            std::ostream& err) {
   Flags flags;
-  std::function<absl::Status(const Context&)> action;
+  Action action;
 
   CLI::App app(
       "cdl — client of the Carbon Disclosure Ledger: keys, genesis, members, "
-      "disclosures, PACT footprints, queries and offline proofs.",
+      "disclosures, PACT footprints, mutual certification, queries and "
+      "offline proofs.",
       "cdl");
   AddNode(&app, flags);
   AddJson(&app, flags);
@@ -276,6 +339,196 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   footprint_validate->callback([&] {
     action = [&](const Context& ctx) {
       return RunFootprintValidate(ctx, flags.footprint_validate);
+    };
+  });
+
+  // ---- accredit
+  CLI::App* accredit = app.add_subcommand(
+      "accredit",
+      "Accredit a certifier for standards in your own jurisdiction (by an "
+      "accreditor or regulator)");
+  AccreditOptions& acc = flags.accredit;
+  CLI::Option* accredit_sequence = AddAuthor(accredit, acc.author, flags);
+  accredit->add_option("--certifier", acc.certifier, "Certifier's member id")
+      ->required();
+  accredit
+      ->add_option("--standard", acc.standards,
+                   "Standard it may certify against, e.g. \"ISO 14067\"; "
+                   "repeatable")
+      ->required();
+  accredit
+      ->add_option("--jurisdiction", acc.jurisdictions,
+                   "Jurisdiction it may certify in (the author's), e.g. CN; "
+                   "repeatable")
+      ->required();
+  accredit->add_option("--valid-from", acc.valid_from, kValidFromHelp);
+  accredit->add_option("--valid-until", acc.valid_until, kValidUntilHelp)
+      ->required();
+  SetAuthorAction(accredit, accredit_sequence, acc, flags, action,
+                  &RunAccredit);
+
+  // ---- certify
+  CLI::App* certify = app.add_subcommand(
+      "certify",
+      "Certify an accepted disclosure or product footprint (by a certifier "
+      "accredited for the standard in the subject's jurisdiction)");
+  CertifyOptions& cert = flags.certify;
+  CLI::Option* certify_sequence = AddAuthor(certify, cert.author, flags);
+  certify
+      ->add_option("--subject", cert.subject,
+                   "Record id of the disclosure or footprint (64 hex digits)")
+      ->required();
+  certify->add_option("--standard", cert.standard, "e.g. \"ISO 14067\"")
+      ->required();
+  certify->add_option("--assurance", cert.assurance, "limited or reasonable")
+      ->required();
+  certify->add_option("--materiality", cert.materiality,
+                      "Materiality threshold in percent, a decimal, e.g. 5");
+  certify->add_option("--valid-from", cert.valid_from, kValidFromHelp);
+  certify->add_option("--valid-until", cert.valid_until, kValidUntilHelp)
+      ->required();
+  certify->add_option("--statement", cert.statement,
+                      "Verification statement file; its SHA-256 is recorded");
+  certify->add_option("--statement-hash", cert.statement_hash,
+                      "Or the statement's SHA-256 (64 hex digits)");
+  certify->add_option("--conditions", cert.conditions,
+                      "Conditions or qualifications of the opinion");
+  certify
+      ->add_option("--jurisdiction", cert.jurisdiction,
+                   "Jurisdiction of the accreditation it is issued under "
+                   "(the subject organisation's), e.g. CN")
+      ->required();
+  SetAuthorAction(certify, certify_sequence, cert, flags, action, &RunCertify);
+
+  // ---- suspend / revoke / reinstate
+  AddStatusChange(app, "suspend",
+                  "Suspend a certificate, accreditation, agreement, member or "
+                  "key (ACTIVE -> SUSPENDED)",
+                  StatusChangeKind::kSuspend, flags.suspend, flags, action);
+  AddStatusChange(app, "revoke",
+                  "Revoke a certificate, accreditation, agreement, member or "
+                  "key (final)",
+                  StatusChangeKind::kRevoke, flags.revoke, flags, action);
+  AddStatusChange(app, "reinstate",
+                  "Reinstate a suspended certificate, accreditation, "
+                  "agreement, member or key",
+                  StatusChangeKind::kReinstate, flags.reinstate, flags, action);
+
+  // ---- renew
+  CLI::App* renew = app.add_subcommand(
+      "renew",
+      "Extend an active accreditation (by its issuer) or certificate (by its "
+      "certifier)");
+  CLI::Option* renew_sequence = AddAuthor(renew, flags.renew.author, flags);
+  renew
+      ->add_option("--record", flags.renew.record,
+                   "Record id of the accreditation or certificate")
+      ->required();
+  renew
+      ->add_option("--valid-until", flags.renew.valid_until,
+                   "New end of validity, later than the current one "
+                   "(RFC 3339 time or date)")
+      ->required();
+  SetAuthorAction(renew, renew_sequence, flags.renew, flags, action, &RunRenew);
+
+  // ---- terminate
+  CLI::App* terminate = app.add_subcommand(
+      "terminate", "End a recognition agreement (by either party; final)");
+  CLI::Option* terminate_sequence =
+      AddAuthor(terminate, flags.terminate.author, flags);
+  terminate
+      ->add_option("--agreement", flags.terminate.agreement,
+                   "Record id of the recognition agreement")
+      ->required();
+  terminate
+      ->add_option("--reason", flags.terminate.reason,
+                   "Why; recorded on the ledger")
+      ->required();
+  SetAuthorAction(terminate, terminate_sequence, flags.terminate, flags, action,
+                  &RunTerminate);
+
+  // ---- recognise create / cosign / submit
+  CLI::App* recognise = app.add_subcommand(
+      "recognise",
+      "Recognition agreements between two accreditors or regulators: party A "
+      "creates, party B co-signs, anyone submits");
+  recognise->require_subcommand(1);
+  CLI::App* recognise_create = recognise->add_subcommand(
+      "create",
+      "Write an agreement signed by you (party A, --as) to a co-sign file "
+      "for party B");
+  RecogniseCreateOptions& rc = flags.recognise_create;
+  CLI::Option* create_sequence = AddSigner(recognise_create, rc.author, flags);
+  recognise_create
+      ->add_option("--party-b", rc.party_b, "Member id of the other party")
+      ->required();
+  recognise_create
+      ->add_option("--jurisdiction-a", rc.jurisdiction_a,
+                   "Your (party A's) jurisdiction, e.g. CN")
+      ->required();
+  recognise_create
+      ->add_option("--jurisdiction-b", rc.jurisdiction_b,
+                   "Party B's jurisdiction, e.g. EU")
+      ->required();
+  recognise_create
+      ->add_option("--standard", rc.standards,
+                   "Standard whose certificates are recognised, e.g. "
+                   "\"ISO 14067\"; repeatable")
+      ->required();
+  recognise_create
+      ->add_option("--direction", rc.direction,
+                   "mutual, a-recognises-b (A accepts certificates issued "
+                   "under B) or b-recognises-a")
+      ->required();
+  recognise_create->add_option("--valid-from", rc.valid_from, kValidFromHelp);
+  recognise_create->add_option("--valid-until", rc.valid_until, kValidUntilHelp)
+      ->required();
+  recognise_create
+      ->add_option("-o,--output", rc.output,
+                   "Co-sign file to write (JSON, mode 0644)")
+      ->required();
+  recognise_create->add_flag("--force", rc.force, "Replace an existing file");
+  AddNode(recognise_create, flags);
+  AddJson(recognise_create, flags);
+  SetAuthorAction(recognise_create, create_sequence, rc, flags, action,
+                  &RunRecogniseCreate);
+
+  CLI::App* recognise_cosign = recognise->add_subcommand(
+      "cosign",
+      "Add your signature as party B to a co-sign file (offline; refuses "
+      "unless you are its party B)");
+  recognise_cosign
+      ->add_option("FILE", flags.recognise_cosign.file,
+                   "Co-sign file from 'cdl recognise create'")
+      ->required();
+  recognise_cosign
+      ->add_option("--as", flags.recognise_cosign.as,
+                   "Your member id: the agreement's party B")
+      ->required();
+  recognise_cosign
+      ->add_option("--key", flags.recognise_cosign.key_file,
+                   "Your private key file (PKCS#8 PEM, mode 0600)")
+      ->required();
+  AddJson(recognise_cosign, flags);
+  recognise_cosign->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunRecogniseCosign(ctx, flags.recognise_cosign);
+    };
+  });
+
+  CLI::App* recognise_submit = recognise->add_subcommand(
+      "submit", "Submit a co-sign file signed by both parties");
+  recognise_submit
+      ->add_option("FILE", flags.recognise_submit.file,
+                   "Co-sign file signed by party A and party B")
+      ->required();
+  AddWait(recognise_submit, flags.recognise_submit.no_wait,
+          flags.recognise_submit.wait_seconds);
+  AddNode(recognise_submit, flags);
+  AddJson(recognise_submit, flags);
+  recognise_submit->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunRecogniseSubmit(ctx, flags.recognise_submit);
     };
   });
 

@@ -101,6 +101,110 @@ struct FootprintImportOptions {
 absl::Status RunFootprintImport(const Context& ctx,
                                 const FootprintImportOptions& options);
 
+// ---- Mutual certification (records of node/ledger/certification_rules.h) ---
+//
+// The ledger decides who may write what; these commands check beforehand only
+// what needs no ledger state (flags, formats, validity windows) and exit 2 on
+// a wrong command line. Receipts are reported like every record writer's.
+
+struct AccreditOptions {
+  AuthorOptions author;  // an accreditor or regulator
+  std::string certifier;
+  std::vector<std::string> standards;      // at least one
+  std::vector<std::string> jurisdictions;  // at least one
+  std::string valid_from;                  // default: from its acceptance
+  std::string valid_until;                 // required
+};
+absl::Status RunAccredit(const Context& ctx, const AccreditOptions& options);
+
+struct CertifyOptions {
+  AuthorOptions author;  // a certifier
+  std::string subject;   // record id (hex) of a disclosure or footprint
+  std::string standard;
+  std::string assurance;    // limited | reasonable
+  std::string materiality;  // decimal percentage; optional
+  std::string valid_from;   // default: from its acceptance
+  std::string valid_until;  // required
+  // Exactly one: the verification statement file (its SHA-256 becomes
+  // statement_hash) or that hash as hex.
+  std::string statement;
+  std::string statement_hash;
+  std::string conditions;
+  std::string jurisdiction;  // of the accreditation it is issued under
+};
+absl::Status RunCertify(const Context& ctx, const CertifyOptions& options);
+
+// `cdl suspend`, `cdl revoke` and `cdl reinstate`: the target is exactly one
+// of a record (certificate, accreditation or agreement), a member, or a
+// member's key. A reason is required for all three (the ledger records it).
+enum class StatusChangeKind { kSuspend, kRevoke, kReinstate };
+struct StatusChangeOptions {
+  AuthorOptions author;
+  StatusChangeKind kind = StatusChangeKind::kSuspend;
+  std::string record;  // hex record id
+  std::string member;
+  std::string key_id;  // hex, with member
+  std::string reason;
+};
+absl::Status RunStatusChange(const Context& ctx,
+                             const StatusChangeOptions& options);
+
+struct RenewOptions {
+  AuthorOptions author;  // the accreditation's issuer / certificate's certifier
+  std::string record;    // hex record id of an accreditation or certificate
+  std::string valid_until;  // later than the current end
+};
+absl::Status RunRenew(const Context& ctx, const RenewOptions& options);
+
+struct TerminateOptions {
+  AuthorOptions author;   // either party
+  std::string agreement;  // hex record id of a recognition agreement
+  std::string reason;
+};
+absl::Status RunTerminate(const Context& ctx, const TerminateOptions& options);
+
+// A recognition agreement needs the signatures of party_a (its author) and
+// then party_b, so it travels between them in a co-sign file:
+//   {"format": "cdl-cosign/v1",
+//    "record_id": "<hex, informative; must match the record>",
+//    "signed_record": "<standard base64 of the SignedRecord bytes>"}
+// `recognise create` writes it signed by A, `recognise cosign` adds B's
+// signature, `recognise submit` sends it. The record carries A's sequence
+// number, so A must not submit other records in between.
+inline constexpr char kCosignFormat[] = "cdl-cosign/v1";
+
+struct RecogniseCreateOptions {
+  AuthorOptions author;  // party_a; no_wait and wait_seconds are unused
+  std::string party_b;
+  std::string jurisdiction_a;
+  std::string jurisdiction_b;
+  std::vector<std::string> standards;  // at least one
+  std::string direction;    // mutual | a-recognises-b | b-recognises-a
+  std::string valid_from;   // default: from its acceptance
+  std::string valid_until;  // required
+  std::string output;       // the co-sign file to write (0644)
+  bool force = false;       // replace an existing file
+};
+absl::Status RunRecogniseCreate(const Context& ctx,
+                                const RecogniseCreateOptions& options);
+
+// Offline: needs only the file and party_b's private key.
+struct RecogniseCosignOptions {
+  std::string file;
+  std::string as;  // must be the agreement's party_b
+  std::string key_file;
+};
+absl::Status RunRecogniseCosign(const Context& ctx,
+                                const RecogniseCosignOptions& options);
+
+struct RecogniseSubmitOptions {
+  std::string file;
+  bool no_wait = false;
+  int wait_seconds = 30;
+};
+absl::Status RunRecogniseSubmit(const Context& ctx,
+                                const RecogniseSubmitOptions& options);
+
 // ---- Readers ----------------------------------------------------------------
 
 absl::Status RunStatus(const Context& ctx);

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/errors.h"
@@ -97,6 +98,70 @@ absl::StatusOr<std::string> ParseRecordId(absl::string_view hex) {
     return InputError(absl::StrCat(
         "record id ", Quote(hex),
         " is not 64 hex digits — copy the id printed by submit, get or query"));
+  }
+  return raw;
+}
+
+absl::StatusOr<cdl::v1::AssuranceLevel> ParseAssurance(absl::string_view text) {
+  std::string lower = absl::AsciiStrToLower(text);
+  absl::string_view name = lower;
+  absl::ConsumePrefix(&name, "assurance_");
+  if (name == "limited") return cdl::v1::ASSURANCE_LIMITED;
+  if (name == "reasonable") return cdl::v1::ASSURANCE_REASONABLE;
+  return InputError(absl::StrCat("unknown assurance level ", Quote(text),
+                                 " — use limited or reasonable"));
+}
+
+absl::StatusOr<cdl::v1::Direction> ParseDirection(absl::string_view text) {
+  std::string name = absl::AsciiStrToLower(text);
+  std::replace(name.begin(), name.end(), '_', '-');
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, "direction-");
+  std::string canonical =
+      absl::StrReplaceAll(view, {{"recognizes", "recognises"}});
+  if (canonical == "mutual") return cdl::v1::DIRECTION_MUTUAL;
+  if (canonical == "a-recognises-b") return cdl::v1::DIRECTION_A_RECOGNISES_B;
+  if (canonical == "b-recognises-a") return cdl::v1::DIRECTION_B_RECOGNISES_A;
+  return InputError(
+      absl::StrCat("unknown direction ", Quote(text),
+                   " — use mutual, a-recognises-b (party A accepts "
+                   "certificates issued under B) or b-recognises-a"));
+}
+
+std::string DirectionName(cdl::v1::Direction direction) {
+  switch (direction) {
+    case cdl::v1::DIRECTION_MUTUAL:
+      return "mutual";
+    case cdl::v1::DIRECTION_A_RECOGNISES_B:
+      return "a-recognises-b";
+    case cdl::v1::DIRECTION_B_RECOGNISES_A:
+      return "b-recognises-a";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::StatusOr<std::string> ParseJurisdiction(absl::string_view text) {
+  const bool well_formed = text.size() >= 2 && text.size() <= 8 &&
+                           std::all_of(text.begin(), text.end(), [](char c) {
+                             return (c >= 'A' && c <= 'Z') || c == '-';
+                           });
+  if (!well_formed) {
+    return InputError(absl::StrCat(
+        "jurisdiction ", Quote(text),
+        " is not a jurisdiction code — write 2 to 8 upper-case letters, e.g. "
+        "CN or EU"));
+  }
+  return std::string(text);
+}
+
+absl::StatusOr<std::string> ParseSha256Hex(absl::string_view hex,
+                                           absl::string_view what) {
+  absl::StatusOr<std::string> raw = cdl::crypto::HexDecode(std::string(hex));
+  if (!raw.ok() || raw->size() != cdl::crypto::kHashSize) {
+    return InputError(absl::StrCat(what, " ", Quote(hex),
+                                   " is not 64 hex digits — pass a SHA-256 "
+                                   "in hex"));
   }
   return raw;
 }

@@ -45,6 +45,26 @@ absl::StatusOr<int64_t> ParseTimeMs(absl::string_view text);
 // Unix milliseconds -> "2026-03-01T12:00:00.123Z".
 std::string FormatTimeMs(int64_t ms);
 
+// `cdl certify --assurance`: "limited" or "reasonable" (any case, and the
+// proto names such as "ASSURANCE_LIMITED").
+absl::StatusOr<cdl::v1::AssuranceLevel> ParseAssurance(absl::string_view text);
+
+// `cdl recognise create --direction`: "mutual", "a-recognises-b" or
+// "b-recognises-a" (any case; '_' for '-', the spelling "recognizes" and the
+// proto names such as "DIRECTION_MUTUAL" are accepted too).
+absl::StatusOr<cdl::v1::Direction> ParseDirection(absl::string_view text);
+// The CLI name ("a-recognises-b"), or "unspecified".
+std::string DirectionName(cdl::v1::Direction direction);
+
+// A jurisdiction code as the ledger accepts it: 2 to 8 upper-case letters or
+// '-' ("CN", "EU"). Returned unchanged.
+absl::StatusOr<std::string> ParseJurisdiction(absl::string_view text);
+
+// A SHA-256 digest or key id as 64 hex digits -> 32 raw bytes. `what` names
+// the value in the error ("--statement-hash").
+absl::StatusOr<std::string> ParseSha256Hex(absl::string_view hex,
+                                           absl::string_view what);
+
 // The JSON object of `cdl disclose --file`: the Disclosure fields of
 // records.proto by their snake_case names. Decimal fields are strings (or
 // integers); evidence_hashes is an array of hex strings and supersedes a hex

@@ -21,6 +21,25 @@ std::string ShortHex(const std::string& raw) {
   return cdl::crypto::HexEncode(raw).substr(0, 16);
 }
 
+// Polls the node until the record is no longer ADMITTED or `deadline`.
+absl::StatusOr<cdl::v1::Receipt> AwaitFinalReceipt(
+    NodeClient& client, const std::string& record_id, cdl::v1::Receipt last,
+    Steady::time_point deadline) {
+  while (last.status() == cdl::v1::RECORD_ADMITTED &&
+         Steady::now() < deadline) {
+    std::this_thread::sleep_for(kPollInterval);
+    absl::StatusOr<cdl::v1::GetReceiptResponse> response =
+        client.GetReceipt(record_id);
+    if (!response.ok()) {
+      if (absl::IsNotFound(response.status())) continue;
+      return response.status();
+    }
+    last = response->receipt();
+  }
+  if (last.record_id().empty()) last.set_record_id(record_id);
+  return last;
+}
+
 }  // namespace
 
 absl::StatusOr<Submitter> Submitter::Create(const Context& ctx,
@@ -102,19 +121,32 @@ absl::StatusOr<cdl::v1::SignedRecord> Submitter::Sign(
 absl::StatusOr<cdl::v1::Receipt> Submitter::AwaitFinal(
     const std::string& record_id, cdl::v1::Receipt last,
     Steady::time_point deadline) {
-  while (last.status() == cdl::v1::RECORD_ADMITTED &&
-         Steady::now() < deadline) {
-    std::this_thread::sleep_for(kPollInterval);
-    absl::StatusOr<cdl::v1::GetReceiptResponse> response =
-        client_.GetReceipt(record_id);
-    if (!response.ok()) {
-      if (absl::IsNotFound(response.status())) continue;
-      return response.status();
-    }
-    last = response->receipt();
+  return AwaitFinalReceipt(client_, record_id, std::move(last), deadline);
+}
+
+absl::StatusOr<cdl::v1::SignedRecord> Submitter::Prepare(
+    cdl::v1::RecordBody body) {
+  return Sign(std::move(body));
+}
+
+absl::StatusOr<cdl::v1::Receipt> Submitter::SubmitSigned(
+    const Context& ctx, const cdl::v1::SignedRecord& record, bool no_wait,
+    int wait_seconds) {
+  NodeClient client(ctx.node);
+  const std::string id = cdl::verify::RecordId(record.body());
+  const std::chrono::milliseconds wait_timeout =
+      std::chrono::seconds(wait_seconds);
+  const Steady::time_point deadline = Steady::now() + wait_timeout;
+  absl::StatusOr<cdl::v1::SubmitResponse> response =
+      client.Submit(record.SerializeAsString(), !no_wait, wait_timeout);
+  if (!response.ok()) {
+    return Annotate(response.status(),
+                    absl::StrCat("record ", cdl::crypto::HexEncode(id)));
   }
-  if (last.record_id().empty()) last.set_record_id(record_id);
-  return last;
+  cdl::v1::Receipt receipt = response->receipt();
+  if (receipt.record_id().empty()) receipt.set_record_id(id);
+  if (no_wait) return receipt;
+  return AwaitFinalReceipt(client, id, std::move(receipt), deadline);
 }
 
 absl::StatusOr<cdl::v1::Receipt> Submitter::Submit(cdl::v1::RecordBody body) {

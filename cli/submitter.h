@@ -1,5 +1,6 @@
 // Builds, signs and submits records as one author: the shared machinery of
-// `cdl member register`, `cdl disclose` and `cdl footprint import`.
+// `cdl member register`, `cdl disclose`, `cdl footprint import` and the
+// certification commands.
 #ifndef CDL_CLI_SUBMITTER_H_
 #define CDL_CLI_SUBMITTER_H_
 
@@ -39,6 +40,18 @@ class Submitter {
     absl::Status error;
   };
   Batch SubmitAll(std::vector<cdl::v1::RecordBody> bodies);
+
+  // Builds and signs `body` exactly as Submit would (same fields, uses up the
+  // next sequence) but sends nothing: for records that others must co-sign
+  // before anyone submits them (recognition agreements).
+  absl::StatusOr<cdl::v1::SignedRecord> Prepare(cdl::v1::RecordBody body);
+
+  // Submits a record that is already fully signed, by anyone, to ctx.node
+  // and, unless `no_wait`, waits up to `wait_seconds` for its final receipt.
+  // Node errors come back as statuses (exit 1 or 3, see node_client.h).
+  static absl::StatusOr<cdl::v1::Receipt> SubmitSigned(
+      const Context& ctx, const cdl::v1::SignedRecord& record, bool no_wait,
+      int wait_seconds);
 
   const std::string& chain_id() const { return chain_id_; }
 

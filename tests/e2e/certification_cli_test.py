@@ -1,0 +1,479 @@
+#!/usr/bin/env python3
+"""End-to-end test: mutual certification through the real `cdl` command line.
+
+Creates a one-validator chain with `cdl genesis init` whose founders are the
+regulators and accreditation bodies of CN and EU (reg-cn, reg-eu, acc-cn,
+acc-eu), starts one `cdl-node` on it and, only through commands a user would
+type:
+  - registers a certifier (CN), an unaccredited certifier, a park and an
+    enterprise; the enterprise imports a PACT footprint;
+  - acc-cn accredits the certifier for "ISO 14067" in CN;
+  - the certifier certifies the footprint (statement file hashed);
+  - the unaccredited certifier's certificate is REJECTED (NOT_ACCREDITED);
+  - acc-cn creates a recognition agreement with acc-eu, a wrong member and a
+    second signature are refused, a one-signature submit is refused, acc-eu
+    co-signs and the agreement is ACCEPTED;
+  - the certificate is suspended, reinstated and revoked (each ACCEPTED), a
+    second revocation is REJECTED (INVALID_STATE);
+  - a member is suspended and reinstated by its regulator;
+  - the accreditation is renewed; the agreement is terminated (and a second
+    termination REJECTED).
+Every step checks the exit code and the printed receipt. The node is always
+killed on exit, also if this script is killed.
+
+Usage: certification_cli_test.py --node PATH/cdl-node --cdl PATH/cdl
+           [--pact-dir tests/testdata/pact] [--keep]
+Standard library only.
+"""
+
+import argparse
+import ctypes
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTDATA = os.path.join(HERE, "testdata")
+RPC_TIMEOUT_S = 60
+READY_TIMEOUT_S = 30
+CHAIN_ID = "cdl-cert-e2e"
+STANDARD = "ISO 14067"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, what):
+    if not condition:
+        raise Failure(what)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def die_with_parent():
+    """Runs in the node's child process: SIGKILL it if this script dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def date_in(days):
+    """A date `days` from today (UTC), as `cdl` accepts it."""
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    return (today + datetime.timedelta(days=days)).isoformat()
+
+
+class Node:
+    def __init__(self, binary, net_dir, port, log_path):
+        self.binary = binary
+        self.net_dir = net_dir
+        self.address = "127.0.0.1:%d" % port
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--data-dir", os.path.join(self.net_dir, "node"),
+             "--listen", self.address,
+             "--genesis", os.path.join(self.net_dir, "genesis.json"),
+             "--key", os.path.join(self.net_dir, "validator-0.key")],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
+        log.close()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop_hard(self):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def log_tail(self, lines=20):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+class Cdl:
+    def __init__(self, binary, node_address):
+        self.binary = binary
+        self.node = node_address
+
+    def run(self, *args, expect=0, node=True):
+        cmd = [self.binary] + list(args)
+        env = dict(os.environ)
+        if node:
+            env["CDL_NODE"] = self.node
+        else:
+            env.pop("CDL_NODE", None)
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           timeout=RPC_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        shown = " ".join(os.path.basename(c) if i == 0 else c
+                         for i, c in enumerate(cmd))
+        if expect is not None and p.returncode != expect:
+            raise Failure("`%s` exited %d, expected %d\nstdout: %s\nstderr: %s"
+                          % (shown, p.returncode, expect, p.stdout, p.stderr))
+        if p.returncode != 0:
+            # Errors are one line on stderr: "cdl: ...".
+            check(p.stderr.startswith("cdl: ") and p.stderr.count("\n") == 1,
+                  "`%s` should print one error line, got: %r"
+                  % (shown, p.stderr))
+        return p
+
+    def json(self, *args, expect=0, node=True):
+        p = self.run(*(list(args) + ["--json"]), expect=expect, node=node)
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise Failure("`cdl %s --json` printed no JSON (%s): %r"
+                          % (" ".join(args), e, p.stdout))
+
+
+class Test:
+    def __init__(self, args):
+        self.work = tempfile.mkdtemp(prefix="cdl_cert_e2e_")
+        self.net = os.path.join(self.work, "net")
+        self.node = Node(args.node, self.net, free_port(),
+                         os.path.join(self.work, "node.log"))
+        self.cdl = Cdl(args.cdl, self.node.address)
+        self.pact_dir = args.pact_dir
+        self.step_no = 0
+        self.ids = {}
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def key(self, member):
+        """Founders' keys are in the genesis folder, the others in work."""
+        founder = os.path.join(self.net, member + ".key")
+        return founder if os.path.exists(founder) else self.path(member + ".key")
+
+    def signer(self, member):
+        return ["--as", member, "--key", self.key(member)]
+
+    def step(self, text):
+        self.step_no += 1
+        print("[%2d] %s" % (self.step_no, text), flush=True)
+
+    def wait_ready(self):
+        deadline = time.time() + READY_TIMEOUT_S
+        while time.time() < deadline:
+            if not self.node.running():
+                raise Failure("cdl-node exited with %s before answering:\n%s"
+                              % (self.node.proc.returncode,
+                                 self.node.log_tail()))
+            p = self.cdl.run("status", "--json", expect=None)
+            if p.returncode == 0:
+                return json.loads(p.stdout)
+            time.sleep(0.1)
+        raise Failure("cdl-node did not answer `cdl status` within %d s:\n%s"
+                      % (READY_TIMEOUT_S, self.node.log_tail()))
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def accepted(self, receipt, what):
+        check(receipt.get("status") == "ACCEPTED" and receipt.get("code") == "NONE"
+              and len(receipt.get("record_id", "")) == 64,
+              "%s: expected ACCEPTED, got %r" % (what, receipt))
+        return receipt["record_id"]
+
+    def rejected(self, p, code, what):
+        """A human-mode run that exited 1 with a REJECTED receipt."""
+        check(p.stdout.startswith("REJECTED record ") and code in p.stdout,
+              "%s: expected a REJECTED receipt with %s, got %r"
+              % (what, code, p.stdout))
+        check("rejected: " + code in p.stderr,
+              "%s: error line must name %s: %r" % (what, code, p.stderr))
+        return p.stdout.split()[2]
+
+    # ---- the scenario -----------------------------------------------------
+
+    def run(self):
+        self.genesis()
+        self.members()
+        self.footprint()
+        self.accredit_and_certify()
+        self.recognise()
+        self.certificate_lifecycle()
+        self.member_status()
+        self.renew_and_terminate()
+
+    def genesis(self):
+        self.step("genesis with founders reg-cn, reg-eu, acc-cn, acc-eu")
+        self.cdl.run("genesis", "init", "--chain-id", CHAIN_ID, "-o", self.net,
+                     "--validators", "1", "--base-port", str(free_port()),
+                     "--founder", "reg-cn:regulator:CN:China regulator",
+                     "--founder", "reg-eu:regulator:EU:EU regulator",
+                     "--founder", "acc-cn:accreditor:CN:CNAS",
+                     "--founder", "acc-eu:accreditor:EU:EU accreditation",
+                     node=False)
+        self.step("start cdl-node on %s" % self.node.address)
+        self.node.start()
+        status = self.wait_ready()
+        check(status["chain_id"] == CHAIN_ID, "chain id: %r" % status)
+
+    def members(self):
+        self.step("keys and registrations: certifiers, park, enterprise")
+        for name in ("cn-verify", "rogue-verify", "sip-park", "acme-steel"):
+            self.cdl.json("keygen", "-o", self.path(name + ".key"), node=False)
+        for member, role in (("cn-verify", "certifier"),
+                             ("rogue-verify", "certifier"),
+                             ("sip-park", "park")):
+            r = self.cdl.json("member", "register", *self.signer("reg-cn"),
+                              "--id", member, "--role", role,
+                              "--jurisdiction", "CN",
+                              "--member-key", self.path(member + ".key.pub"))
+            self.accepted(r, "register " + member)
+        r = self.cdl.json("member", "register", *self.signer("sip-park"),
+                          "--id", "acme-steel", "--role", "enterprise",
+                          "--jurisdiction", "CN", "--park", "sip-park",
+                          "--member-key", self.path("acme-steel.key.pub"))
+        self.accepted(r, "register acme-steel")
+
+    def footprint(self):
+        self.step("acme-steel imports a PACT footprint")
+        pact = os.path.join(self.pact_dir or "",
+                            "spec-2.2.0-get-footprint-response.json")
+        if not (self.pact_dir and os.path.exists(pact)):
+            pact = os.path.join(TESTDATA, "footprint.json")
+        r = self.cdl.json("footprint", "import", *self.signer("acme-steel"),
+                          "--file", pact)
+        check(isinstance(r, list) and len(r) == 1, "receipts %r" % r)
+        self.ids["footprint"] = self.accepted(r[0], "footprint import")
+
+    def accredit_and_certify(self):
+        self.step("acc-cn accredits cn-verify for %s in CN" % STANDARD)
+        r = self.cdl.json("accredit", *self.signer("acc-cn"),
+                          "--certifier", "cn-verify", "--standard", STANDARD,
+                          "--jurisdiction", "CN", "--valid-from", date_in(-1),
+                          "--valid-until", date_in(365))
+        self.ids["accreditation"] = self.accepted(r, "accredit")
+        check(r["author"] == "acc-cn", "receipt author %r" % r)
+
+        self.step("an accreditation outside acc-cn's jurisdiction is REJECTED")
+        p = self.cdl.run("accredit", *self.signer("acc-cn"),
+                         "--certifier", "cn-verify", "--standard", STANDARD,
+                         "--jurisdiction", "EU", "--valid-until", date_in(365),
+                         expect=1)
+        self.rejected(p, "JURISDICTION", "accredit abroad")
+
+        self.step("cn-verify certifies the footprint (statement file hashed)")
+        statement = self.write("statement.txt",
+                               "Reasonable assurance opinion on Green Ethanol\n")
+        with open(statement, "rb") as f:
+            statement_hash = hashlib.sha256(f.read()).hexdigest()
+        p = self.cdl.run("certify", *self.signer("cn-verify"),
+                         "--subject", self.ids["footprint"],
+                         "--standard", STANDARD, "--assurance", "reasonable",
+                         "--materiality", "5", "--valid-until", date_in(300),
+                         "--statement", statement,
+                         "--conditions", "site visit 2025-11",
+                         "--jurisdiction", "CN")
+        check(p.stdout.startswith("ACCEPTED record ") and
+              "[cn-verify #1]" in p.stdout, "certify output %r" % p.stdout)
+        self.ids["certificate"] = p.stdout.split()[2]
+        g = self.cdl.json("get", self.ids["certificate"])
+        cert = g["body"]["certificate"]
+        check(g["type"] == "certificate" and
+              cert["statement_hash"] == statement_hash and
+              cert["subject"] == self.ids["footprint"] and
+              cert["assurance"] == "ASSURANCE_REASONABLE" and
+              cert["jurisdiction"] == "CN", "stored certificate %r" % g)
+
+        self.step("an unaccredited certifier's certificate is REJECTED")
+        p = self.cdl.run("certify", *self.signer("rogue-verify"),
+                         "--subject", self.ids["footprint"],
+                         "--standard", STANDARD, "--assurance", "limited",
+                         "--valid-until", date_in(300),
+                         "--statement-hash", statement_hash,
+                         "--jurisdiction", "CN", expect=1)
+        self.rejected(p, "NOT_ACCREDITED", "certify by rogue-verify")
+        r = self.cdl.json("certify", *self.signer("rogue-verify"),
+                          "--subject", self.ids["footprint"],
+                          "--standard", STANDARD, "--assurance", "limited",
+                          "--valid-until", date_in(300),
+                          "--statement-hash", statement_hash,
+                          "--jurisdiction", "CN", expect=1)
+        check(r["status"] == "REJECTED" and r["code"] == "NOT_ACCREDITED" and
+              len(r["record_id"]) == 64, "JSON receipt %r" % r)
+
+    def recognise(self):
+        agreement = self.path("agreement.json")
+        self.step("acc-cn creates a recognition agreement with acc-eu")
+        created = self.cdl.json("recognise", "create", *self.signer("acc-cn"),
+                                "--party-b", "acc-eu", "--jurisdiction-a", "CN",
+                                "--jurisdiction-b", "EU", "--standard", STANDARD,
+                                "--direction", "mutual",
+                                "--valid-until", date_in(730), "-o", agreement)
+        check(created["signed_by"] == ["acc-cn"] and not created["complete"] and
+              created["chain_id"] == CHAIN_ID and
+              len(created["record_id"]) == 64, "create output %r" % created)
+        check(os.stat(agreement).st_mode & 0o777 == 0o644,
+              "co-sign file must be mode 0644")
+        with open(agreement) as f:
+            doc = json.load(f)
+        check(doc["format"] == "cdl-cosign/v1" and
+              doc["record_id"] == created["record_id"], "file %r" % doc)
+        p = self.cdl.run("recognise", "create", *self.signer("acc-cn"),
+                         "--party-b", "acc-eu", "--jurisdiction-a", "CN",
+                         "--jurisdiction-b", "EU", "--standard", STANDARD,
+                         "--direction", "mutual", "--valid-until", date_in(730),
+                         "-o", agreement, expect=1)
+        check("--force" in p.stderr, p.stderr)
+
+        self.step("a wrong party_b is refused before anyone signs")
+        p = self.cdl.run("recognise", "create", *self.signer("acc-cn"),
+                         "--party-b", "cn-verify", "--jurisdiction-a", "CN",
+                         "--jurisdiction-b", "EU", "--standard", STANDARD,
+                         "--direction", "mutual", "--valid-until", date_in(730),
+                         "-o", self.path("wrong.json"), expect=1)
+        check("certifier" in p.stderr and
+              not os.path.exists(self.path("wrong.json")), p.stderr)
+
+        self.step("submitting with party_a's signature only is refused")
+        p = self.cdl.run("recognise", "submit", agreement, expect=1)
+        check("must co-sign it first" in p.stderr and p.stdout == "",
+              p.stdout + p.stderr)
+
+        self.step("only party_b co-signs, and only once")
+        p = self.cdl.run("recognise", "cosign", agreement,
+                         *self.signer("reg-eu"), expect=1, node=False)
+        check("not a party" in p.stderr, p.stderr)
+        p = self.cdl.run("recognise", "cosign", agreement,
+                         *self.signer("acc-eu"), node=False)
+        check("signed recognition agreement " + created["record_id"] in p.stdout
+              and "acc-cn (CN) and acc-eu (EU), mutual" in p.stdout and
+              "cdl recognise submit" in p.stdout, p.stdout)
+        p = self.cdl.run("recognise", "cosign", agreement,
+                         *self.signer("acc-eu"), expect=1, node=False)
+        check("already signed" in p.stderr, p.stderr)
+
+        self.step("the co-signed agreement is ACCEPTED")
+        r = self.cdl.json("recognise", "submit", agreement)
+        self.ids["agreement"] = self.accepted(r, "recognise submit")
+        check(r["record_id"] == created["record_id"] and
+              r["author"] == "acc-cn", "receipt %r" % r)
+        g = self.cdl.json("get", self.ids["agreement"])
+        check(g["type"] == "recognition_agreement" and
+              len(g["signatures"]) == 2, "stored agreement %r" % g)
+        p = self.cdl.run("recognise", "submit", agreement, expect=1)
+        check("already on the ledger" in p.stderr, p.stderr)
+
+    def certificate_lifecycle(self):
+        cert = self.ids["certificate"]
+        self.step("the certifier suspends its certificate")
+        r = self.cdl.json("suspend", *self.signer("cn-verify"), "--record", cert,
+                          "--reason", "client failed to provide evidence")
+        self.accepted(r, "suspend")
+
+        self.step("the certifier reinstates it")
+        p = self.cdl.run("reinstate", *self.signer("cn-verify"),
+                         "--record", cert, "--reason", "evidence received")
+        check(p.stdout.startswith("ACCEPTED record "), p.stdout)
+
+        self.step("the regulator of CN revokes it")
+        r = self.cdl.json("revoke", *self.signer("reg-cn"), "--record", cert,
+                          "--reason", "misstatement found in audit")
+        self.accepted(r, "revoke")
+
+        self.step("revoking it again is REJECTED, as is reinstating it")
+        p = self.cdl.run("revoke", *self.signer("reg-cn"), "--record", cert,
+                         "--reason", "again", expect=1)
+        self.rejected(p, "INVALID_STATE", "second revocation")
+        p = self.cdl.run("reinstate", *self.signer("reg-cn"), "--record", cert,
+                         "--reason", "undo", expect=1)
+        self.rejected(p, "INVALID_STATE", "reinstate revoked")
+
+    def member_status(self):
+        self.step("reg-cn suspends and reinstates member rogue-verify")
+        r = self.cdl.json("suspend", *self.signer("reg-cn"),
+                          "--member", "rogue-verify",
+                          "--reason", "issued certificates without accreditation")
+        self.accepted(r, "suspend member")
+        p = self.cdl.run("reinstate", *self.signer("reg-eu"),
+                         "--member", "rogue-verify", "--reason", "x", expect=1)
+        self.rejected(p, "ROLE_NOT_ALLOWED", "reinstate by a foreign regulator")
+        r = self.cdl.json("reinstate", *self.signer("reg-cn"),
+                          "--member", "rogue-verify", "--reason", "retrained")
+        self.accepted(r, "reinstate member")
+
+    def renew_and_terminate(self):
+        self.step("acc-cn renews the accreditation")
+        r = self.cdl.json("renew", *self.signer("acc-cn"),
+                          "--record", self.ids["accreditation"],
+                          "--valid-until", date_in(3 * 365))
+        self.accepted(r, "renew")
+        p = self.cdl.run("renew", *self.signer("acc-cn"),
+                         "--record", self.ids["accreditation"],
+                         "--valid-until", date_in(400), expect=1)
+        self.rejected(p, "INVALID_FIELD", "renewal that shortens")
+
+        self.step("acc-eu (party_b) terminates the agreement")
+        r = self.cdl.json("terminate", *self.signer("acc-eu"),
+                          "--agreement", self.ids["agreement"],
+                          "--reason", "replaced by a multilateral arrangement")
+        self.accepted(r, "terminate")
+        p = self.cdl.run("terminate", *self.signer("acc-cn"),
+                         "--agreement", self.ids["agreement"],
+                         "--reason", "again", expect=1)
+        self.rejected(p, "INVALID_STATE", "second termination")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--node", required=True, help="cdl-node binary")
+    parser.add_argument("--cdl", required=True, help="cdl binary")
+    parser.add_argument("--pact-dir", help="tests/testdata/pact (optional)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder")
+    args = parser.parse_args()
+
+    test = Test(args)
+
+    def on_signal(signum, frame):
+        test.node.stop_hard()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    ok = False
+    try:
+        test.run()
+        ok = True
+        print("PASS: %d steps" % test.step_no)
+    except Failure as e:
+        print("FAIL at step %d: %s" % (test.step_no, e), file=sys.stderr)
+        print("node log (tail):\n%s" % test.node.log_tail(), file=sys.stderr)
+    except subprocess.TimeoutExpired as e:
+        print("FAIL at step %d: timed out: %s" % (test.step_no, e),
+              file=sys.stderr)
+    finally:
+        test.node.stop_hard()
+        if ok and not args.keep:
+            shutil.rmtree(test.work, ignore_errors=True)
+        else:
+            print("work folder kept: %s" % test.work, file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
