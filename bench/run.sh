@@ -21,3 +21,5 @@ for clients in 64 256; do
 done
 echo "peak resident memory of cdl-node: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
 echo "disk used per record: $(du -sb "$work/node/db" | awk -v n=$((RECORDS * 2)) '{printf "%.0f bytes", $1 / n}')"
+echo
+"$BUILD_DIR/bench/passport-bench" 500

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/errors.h"
 #include "cli/node_client.h"
+#include "cli/passport_commands.h"
 
 namespace cdl::cli {
 namespace {
@@ -49,6 +50,9 @@ struct Flags {
   RecogniseCreateOptions recognise_create;
   RecogniseCosignOptions recognise_cosign;
   RecogniseSubmitOptions recognise_submit;
+  PassportExportOptions passport_export;
+  PassportVerifyOptions passport_verify;
+  PassportQrOptions passport_qr;
   // --sequence of a record writer; copied into its AuthorOptions only when
   // given on the command line.
   uint64_t sequence = 0;
@@ -529,6 +533,85 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   recognise_submit->callback([&] {
     action = [&](const Context& ctx) {
       return RunRecogniseSubmit(ctx, flags.recognise_submit);
+    };
+  });
+
+  // ---- passport export / verify / qr
+  CLI::App* passport = app.add_subcommand(
+      "passport",
+      "Green passports: one file proving a certified footprint, verifiable "
+      "offline against the genesis alone");
+  passport->require_subcommand(1);
+  CLI::App* passport_export = passport->add_subcommand(
+      "export",
+      "Write the passport of a certified footprint (or disclosure) for a "
+      "jurisdiction, proven against the latest checkpoint");
+  PassportExportOptions& pe = flags.passport_export;
+  passport_export
+      ->add_option("--footprint,--subject", pe.subject,
+                   "Record id of the certified product footprint or disclosure")
+      ->required();
+  passport_export
+      ->add_option("--for-jurisdiction", pe.jurisdiction,
+                   "Jurisdiction it will be presented in, e.g. EU")
+      ->required();
+  passport_export->add_option("-o,--output", pe.output, "Passport file to write")
+      ->required();
+  passport_export->add_flag("--force", pe.force, "Replace an existing file");
+  passport_export->add_option(
+      "--wait", pe.wait_seconds,
+      "Seconds to wait for a checkpoint that covers the node's committed "
+      "height (default 10)");
+  AddNode(passport_export, flags);
+  AddJson(passport_export, flags);
+  passport_export->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunPassportExport(ctx, flags.passport_export);
+    };
+  });
+
+  CLI::App* passport_verify = passport->add_subcommand(
+      "verify",
+      "Check a passport offline: exit 0 and VALID with a summary, or exit 1 "
+      "and INVALID with every reason");
+  PassportVerifyOptions& pv = flags.passport_verify;
+  passport_verify->add_option("FILE", pv.file, "Passport file")->required();
+  passport_verify
+      ->add_option("--trust", pv.genesis,
+                   "genesis.json of the ledger you trust (validators inline)")
+      ->required();
+  passport_verify->add_option(
+      "--jurisdiction", pv.jurisdiction,
+      "Your jurisdiction (default: the one the passport was made for)");
+  passport_verify->add_option(
+      "--at", pv.at,
+      "Check validity windows at this time (RFC 3339 or YYYY-MM-DD; default "
+      "now)");
+  passport_verify->add_option(
+      "--max-age", pv.max_age,
+      "Reject a passport whose checkpoint is older, e.g. 30d, 12h");
+  AddJson(passport_verify, flags);
+  passport_verify->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunPassportVerify(ctx, flags.passport_verify);
+    };
+  });
+
+  CLI::App* passport_qr = passport->add_subcommand(
+      "qr",
+      "Write a QR code (SVG or PNG) of a passport, or of a reference pinning "
+      "it by hash when it is too large");
+  PassportQrOptions& pq = flags.passport_qr;
+  passport_qr->add_option("FILE", pq.file, "Passport file")->required();
+  passport_qr->add_option("-o,--output", pq.output, "Image to write: NAME.svg or NAME.png")
+      ->required();
+  passport_qr->add_option(
+      "--url", pq.url,
+      "Where the full passport can be fetched (put into the reference)");
+  AddJson(passport_qr, flags);
+  passport_qr->callback([&] {
+    action = [&](const Context& ctx) {
+      return RunPassportQr(ctx, flags.passport_qr);
     };
   });
 

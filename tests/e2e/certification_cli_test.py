@@ -13,8 +13,12 @@ type:
   - acc-cn creates a recognition agreement with acc-eu, a wrong member and a
     second signature are refused, a one-signature submit is refused, acc-eu
     co-signs and the agreement is ACCEPTED;
+  - a green passport is exported for EU and verifies offline (VALID, from
+    another folder, with the genesis only); for US, with a flipped byte or
+    past --max-age it is INVALID; QR codes are written as SVG and PNG;
   - the certificate is suspended, reinstated and revoked (each ACCEPTED), a
-    second revocation is REJECTED (INVALID_STATE);
+    second revocation is REJECTED (INVALID_STATE); a fresh passport is
+    INVALID with "certificate revoked" and the revocation's reason;
   - a member is suspended and reinstated by its regulator;
   - the accreditation is renewed; the agreement is terminated (and a second
     termination REJECTED).
@@ -213,7 +217,9 @@ class Test:
         self.footprint()
         self.accredit_and_certify()
         self.recognise()
+        self.passport_valid()
         self.certificate_lifecycle()
+        self.passport_revoked()
         self.member_status()
         self.renew_and_terminate()
 
@@ -377,6 +383,84 @@ class Test:
               len(g["signatures"]) == 2, "stored agreement %r" % g)
         p = self.cdl.run("recognise", "submit", agreement, expect=1)
         check("already on the ledger" in p.stderr, p.stderr)
+
+    def verify(self, passport, *extra, expect=0):
+        """`cdl passport verify` run from an empty folder, genesis only."""
+        elsewhere = tempfile.mkdtemp(prefix="verify_", dir=self.work)
+        cmd = [self.cdl.binary, "passport", "verify", passport,
+               "--trust", os.path.join(self.net, "genesis.json")] + list(extra)
+        env = dict(os.environ)
+        env.pop("CDL_NODE", None)
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=elsewhere,
+                           env=env, timeout=RPC_TIMEOUT_S)
+        check(p.returncode == expect, "passport verify %s exited %d, expected "
+              "%d\nstdout: %s\nstderr: %s" % (" ".join(extra), p.returncode,
+                                             expect, p.stdout, p.stderr))
+        return p
+
+    def passport_valid(self):
+        self.step("export the footprint's green passport for EU")
+        passport = self.path("passport-eu.cdlp")
+        e = self.cdl.json("passport", "export",
+                          "--footprint", self.ids["footprint"],
+                          "--for-jurisdiction", "EU", "-o", passport)
+        check(e["certificates"] == 1 and e["records"] >= 6, "export %r" % e)
+        p = self.cdl.run("passport", "export", "--footprint",
+                         self.ids["footprint"], "--for-jurisdiction", "EU",
+                         "-o", passport, expect=1)
+        check("--force" in p.stderr, p.stderr)
+
+        self.step("verify it offline from another folder: VALID")
+        p = self.verify(passport)
+        check(p.stdout.startswith("VALID"), p.stdout)
+        for text in ("ISO 14067", "cn-verify", "recognised in EU",
+                     "status as of checkpoint"):
+            check(text in p.stdout, "summary lacks %r: %s" % (text, p.stdout))
+        v = json.loads(self.verify(passport, "--json").stdout)
+        check(v["verdict"] == "VALID" and v["jurisdiction"] == "EU" and
+              v["certificates"][0]["status"] == "active" and
+              v["subject"]["type"] == "product_footprint", "json %r" % v)
+
+        self.step("for US, after a flipped byte, or past --max-age: INVALID")
+        p = self.verify(passport, "--jurisdiction", "US", expect=1)
+        check(p.stdout.startswith("INVALID") and "US" in p.stdout, p.stdout)
+        check(p.stderr.startswith("cdl: ") and p.stderr.count("\n") == 1,
+              p.stderr)
+        data = bytearray(open(passport, "rb").read())
+        data[len(data) // 2] ^= 0x10
+        tampered = self.path("tampered.cdlp")
+        with open(tampered, "wb") as f:
+            f.write(data)
+        p = self.verify(tampered, expect=1)
+        check(p.stdout.startswith("INVALID"), p.stdout)
+        time.sleep(1.1)
+        p = self.verify(passport, "--max-age", "1s", expect=1)
+        check("older than" in p.stdout, p.stdout)
+        self.verify(passport, "--max-age", "bogus", expect=2)
+
+        self.step("QR codes of the passport (SVG and PNG)")
+        for name in ("passport.svg", "passport.png"):
+            q = self.cdl.json("passport", "qr", passport, "-o", self.path(name),
+                              node=False)
+            check(os.path.getsize(self.path(name)) > 100, "qr %r" % q)
+            check(q["text"].startswith("cdl-passport:v1;"), "qr %r" % q)
+        check(open(self.path("passport.png"), "rb").read(8) ==
+              b"\x89PNG\r\n\x1a\n", "PNG signature")
+        self.cdl.run("passport", "qr", passport, "-o", self.path("x.gif"),
+                     node=False, expect=2)
+        self.ids["passport"] = passport
+
+    def passport_revoked(self):
+        self.step("a fresh passport after the revocation: INVALID, says why")
+        passport = self.path("passport-revoked.cdlp")
+        self.cdl.run("passport", "export", "--footprint", self.ids["footprint"],
+                     "--for-jurisdiction", "EU", "-o", passport)
+        p = self.verify(passport, expect=1)
+        check("certificate revoked" in p.stdout and
+              "misstatement found in audit" in p.stdout, p.stdout)
+        # The earlier passport still shows the status at its checkpoint.
+        p = self.verify(self.ids["passport"])
+        check(p.stdout.startswith("VALID"), p.stdout)
 
     def certificate_lifecycle(self):
         cert = self.ids["certificate"]

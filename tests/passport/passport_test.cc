@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/passport_export.h"
+#include "tests/passport/passport_fixture.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,6 +21,7 @@ namespace cdl {
 namespace {
 
 using cdl::ledger::Ledger;
+using cdl::passport_testing::LedgerSource;
 using cdl::ledger::testing::RecordTarget;
 using cdl::ledger::testing::TestChain;
 using cdl::ledger::testing::TestLedger;
@@ -30,40 +32,6 @@ using ::testing::HasSubstr;
 constexpr int64_t kDay = 86'400'000;
 constexpr int64_t kYear = 365 * kDay;
 constexpr char kStandard[] = "ISO 14067";
-
-// PassportSource over an in-process Ledger.
-class LedgerSource : public cdl::cli::PassportSource {
- public:
-  explicit LedgerSource(Ledger& ledger) : ledger_(ledger) {}
-  absl::StatusOr<cdl::v1::Checkpoint> Checkpoint(uint64_t) override { return ledger_.GetCheckpoint(0); }
-  absl::StatusOr<uint64_t> CommittedHeight() override { return ledger_.head().height(); }
-  absl::StatusOr<std::string> Record(std::string_view id) override { return ledger_.GetRecord(id); }
-  absl::StatusOr<cdl::v1::InclusionProof> Inclusion(std::string_view id, uint64_t size) override {
-    auto p = ledger_.GetInclusionProof(id, size);
-    if (!p.ok()) return p.status();
-    return p->first;
-  }
-  absl::StatusOr<cdl::v1::StateProof> State(std::string_view key, uint64_t height) override {
-    auto p = ledger_.GetStateProof(key, height);
-    if (!p.ok()) return p.status();
-    return p->first;
-  }
-  absl::StatusOr<cdl::v1::MemberState> Member(std::string_view id) override { return ledger_.GetMember(id); }
-  absl::StatusOr<std::vector<std::string>> Records(std::string_view member, std::string_view type) override {
-    std::vector<std::string> out;
-    cdl::ledger::QueryFilter filter{.member = std::string(member), .record_type = std::string(type)};
-    while (true) {
-      auto page = ledger_.Query(filter);
-      if (!page.ok()) return page.status();
-      for (const auto& e : page->entries) out.push_back(*ledger_.GetRecord(e.record_id));
-      if (page->next_page_token.empty()) return out;
-      filter.page_token = page->next_page_token;
-    }
-  }
-
- private:
-  Ledger& ledger_;
-};
 
 // Members: accreditors acc-cn (CN) and acc-eu (EU), certifier cert-cn (CN),
 // park park-a (CN) with exporter ent-1, whose PACT footprint cert-cn
