@@ -18,7 +18,8 @@ namespace {
 // they abort rather than return a wrong digest.
 std::string Digest(const EVP_MD* md,
                    std::initializer_list<std::string_view> parts) {
-  internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  // One context per thread, re-initialised for every digest.
+  thread_local internal::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int out_len = 0;
   bool ok = ctx != nullptr && md != nullptr &&
@@ -52,14 +53,24 @@ int Base64Value(char c) {
 
 }  // namespace
 
-std::string Sha256(std::string_view data) {
-  return Digest(EVP_sha256(), {data});
+// Fetched once, never freed: they live as long as the process's OpenSSL.
+const EVP_MD* internal::Sha256Md() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+const EVP_MD* internal::Sm3Md() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SM3", nullptr);
+  return md;
 }
 
-std::string Sm3(std::string_view data) { return Digest(EVP_sm3(), {data}); }
+std::string Sha256(std::string_view data) {
+  return Digest(internal::Sha256Md(), {data});
+}
+
+std::string Sm3(std::string_view data) { return Digest(internal::Sm3Md(), {data}); }
 
 std::string DomainHash(std::string_view domain, std::string_view data) {
-  return Digest(EVP_sha256(), {domain, std::string_view("\0", 1), data});
+  return Digest(internal::Sha256Md(), {domain, std::string_view("\0", 1), data});
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -11,6 +11,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -145,12 +148,12 @@ absl::Status InitDigestContext(EVP_MD_CTX* mctx, EvpPkeyCtxPtr& pctx,
   const EVP_MD* md = nullptr;
   switch (algorithm) {
     case Algorithm::kEcdsaP256Sha256:
-      md = EVP_sha256();
+      md = internal::Sha256Md();
       break;
     case Algorithm::kEd25519:
       break;  // Pure Ed25519 hashes internally.
     case Algorithm::kSm2Sm3:
-      md = EVP_sm3();
+      md = internal::Sm3Md();
       // The id must be set on a context handed to the digest context before
       // initialisation (see EVP_PKEY-SM2(7)); it feeds the Z value.
       pctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
@@ -393,9 +396,100 @@ PublicKey::PublicKey(std::shared_ptr<EVP_PKEY> pkey, std::string der,
                      Algorithm algorithm)
     : pkey_(std::move(pkey)), der_(std::move(der)), algorithm_(algorithm) {}
 
+namespace {
+
+// Keys accepted by FromDer, by their DER. Decoding a key through OpenSSL 3's
+// decoder and re-encoding it to check the canonical form costs ~100 us, and
+// the same few keys (members, validators) are parsed over and over by
+// admission, execution and passport verification. A PublicKey shares its
+// immutable EVP_PKEY, so handing out copies is safe across threads. Bounded:
+// cleared when full.
+class KeyCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;
+  std::optional<PublicKey> Find(std::string_view der) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(der);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(const PublicKey& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (keys_.size() >= kMaxEntries) keys_.clear();
+    keys_.emplace(key.der(), key);
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, PublicKey, std::less<>> keys_;
+};
+
+KeyCache& Cache() {
+  static KeyCache* cache = new KeyCache();
+  return *cache;
+}
+
+}  // namespace
+
 absl::StatusOr<PublicKey> PublicKey::FromDer(std::string_view spki_der) {
+  if (std::optional<PublicKey> cached = Cache().Find(spki_der)) return *std::move(cached);
+  absl::StatusOr<PublicKey> key = ParseDerUncached(spki_der);
+  if (key.ok()) Cache().Put(*key);
+  return key;
+}
+
+namespace {
+
+// Builds the key of a DER that has exactly one of the canonical shapes
+// (ExpectedSpki) straight from its raw public value, skipping OpenSSL 3's
+// generic decoder (several times slower). OpenSSL still validates the value:
+// an EC point must lie on the curve. nullptr when the shape does not match or
+// the value is invalid; the caller then takes the generic path, which gives
+// the precise error.
+EvpPkeyPtr FromCanonicalSpki(std::string_view der, Algorithm* algorithm) {
+  for (Algorithm a : {Algorithm::kEcdsaP256Sha256, Algorithm::kEd25519, Algorithm::kSm2Sm3}) {
+    SpkiShape shape = ExpectedSpki(a);
+    if (der.size() != shape.size || !der.starts_with(shape.prefix)) continue;
+    *algorithm = a;
+    if (a == Algorithm::kEd25519) {
+      std::string_view raw = der.substr(shape.prefix.size());
+      return EvpPkeyPtr(EVP_PKEY_new_raw_public_key_ex(
+          nullptr, "ED25519", nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
+    }
+    // The uncompressed point, 0x04 || X || Y, is the prefix's last byte on.
+    std::string point(der.substr(shape.prefix.size() - 1));
+    char group[16];
+    std::strcpy(group, a == Algorithm::kSm2Sm3 ? "SM2" : "prime256v1");
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()),
+        OSSL_PARAM_construct_end()};
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, a == Algorithm::kSm2Sm3 ? "SM2" : "EC", nullptr));
+    EVP_PKEY* pkey = nullptr;
+    if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+        EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+      ERR_clear_error();
+      return nullptr;
+    }
+    return EvpPkeyPtr(pkey);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<PublicKey> PublicKey::ParseDerUncached(std::string_view spki_der) {
   if (spki_der.empty()) {
     return absl::InvalidArgumentError("public key is empty");
+  }
+  Algorithm fast_algorithm;
+  if (EvpPkeyPtr fast = FromCanonicalSpki(spki_der, &fast_algorithm)) {
+    return PublicKey(std::shared_ptr<EVP_PKEY>(fast.release(), EVP_PKEY_free), std::string(spki_der),
+                     fast_algorithm);
   }
   const unsigned char* p =
       reinterpret_cast<const unsigned char*>(spki_der.data());
@@ -426,6 +520,8 @@ absl::StatusOr<PublicKey> PublicKey::FromDer(std::string_view spki_der) {
   return PublicKey(std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free),
                    *std::move(der), *algorithm);
 }
+
+void ClearPublicKeyCache() { Cache().Clear(); }
 
 absl::StatusOr<PublicKey> PublicKey::FromPem(std::string_view pem) {
   if (pem.size() > kMaxKeyFileSize) {

@@ -57,6 +57,12 @@ inline constexpr size_t kMaxKeyFileSize = 64 * 1024;
 
 // A public key for one of the supported algorithms. Cheap to copy (shares the
 // underlying immutable OpenSSL key).
+class PublicKey;
+// FromDer keeps the keys it accepted in a bounded process-wide cache (parsing
+// through OpenSSL 3's decoders is slow and the same keys recur). Benchmarks
+// call this to measure a cold start.
+void ClearPublicKeyCache();
+
 class PublicKey {
  public:
   // Parses a DER SubjectPublicKeyInfo. Only the canonical encoding is
@@ -91,6 +97,7 @@ class PublicKey {
   }
 
  private:
+  static absl::StatusOr<PublicKey> ParseDerUncached(std::string_view spki_der);
   PublicKey(std::shared_ptr<EVP_PKEY> pkey, std::string der,
             Algorithm algorithm);
 

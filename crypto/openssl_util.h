@@ -28,6 +28,13 @@ using EvpMdCtxPtr =
     std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 
+// The SHA-256 and SM3 implementations, fetched once per process. OpenSSL 3
+// looks an algorithm up by name (under locks) every time a legacy EVP_sha256()
+// is used to initialise a context; hashing a Merkle or sparse Merkle path does
+// that hundreds of times, so the fetched objects are kept for the process.
+const EVP_MD* Sha256Md();
+const EVP_MD* Sm3Md();
+
 // Returns a short description of the most recent OpenSSL error (never key
 // material) and empties this thread's OpenSSL error queue, so a failure does
 // not leak into an unrelated later call.
