@@ -88,8 +88,12 @@ class NodeSource : public PassportSource {
   int wait_seconds_;
 };
 
+// "2026-01-01T00:00:00Z to 2027-01-01T00:00:00Z"; a window open at the start
+// (0: from its acceptance) reads "until ...".
 std::string Window(int64_t from, int64_t until) {
-  return cdl::StrCat(cdl::verify::FormatUtc(from), " to ", until == 0 ? "open end" : cdl::verify::FormatUtc(until));
+  std::string end = until == 0 ? "without end" : cdl::verify::FormatUtc(until);
+  if (from == 0) return until == 0 ? end : cdl::StrCat("until ", end);
+  return cdl::StrCat(cdl::verify::FormatUtc(from), " to ", end);
 }
 
 json CertificateJson(const cdl::verify::PassportCertificate& c) {

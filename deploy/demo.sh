@@ -213,6 +213,58 @@ cdl footprint import --as acme-steel --key "$OUT/acme-steel.key" --file "$OUT/fo
 FOOTPRINT_ID=$(cdl_field records.0.record_id query --member acme-steel --type product_footprint) ||
   fail "the footprint is not in the ledger"
 
+UNTIL=$(date -u -d "+400 days" +%Y-%m-%d)
+
+step "A certification body, accredited in China" \
+  "The CN regulator registers the verification body 'cn-verify'; the CN accreditation" \
+  "body 'acc-cn' accredits it for ISO 14067 footprints in CN until $UNTIL."
+cdl keygen --algorithm ecdsa-p256 -o "$OUT/cn-verify.key"
+cdl member register --as reg-cn --key "$FOUNDER_KEY" \
+  --id cn-verify --role certifier --jurisdiction CN --name "CN Carbon Verification Centre" \
+  --member-key "$OUT/cn-verify.key.pub"
+cdl accredit --as acc-cn --key "$CLUSTER/acc-cn.key" --certifier cn-verify \
+  --standard "ISO 14067" --standard "ISO 14064-3" --jurisdiction CN --valid-until "$UNTIL"
+
+step "The footprint is verified and certified" \
+  "cn-verify checks the footprint and records a certificate: standard, assurance level," \
+  "materiality, validity, and the SHA-256 of its verification statement."
+cat >"$OUT/verification-statement.txt" <<'EOF'
+Verification statement: the product carbon footprint of HRC-2mm (Acme Steel Co.)
+was verified to ISO 14067:2018 with reasonable assurance, materiality 5 %.
+EOF
+show cdl certify --as cn-verify --key "$OUT/cn-verify.key" --subject "$FOOTPRINT_ID" \
+  --standard "ISO 14067" --assurance reasonable --materiality 5 \
+  --statement "$OUT/verification-statement.txt" --jurisdiction CN --valid-until "$UNTIL"
+CERTIFICATE_ID=$(cdl_field record_id certify --as cn-verify --key "$OUT/cn-verify.key" \
+  --subject "$FOOTPRINT_ID" --standard "ISO 14067" --assurance reasonable --materiality 5 \
+  --statement "$OUT/verification-statement.txt" --jurisdiction CN --valid-until "$UNTIL") ||
+  fail "the certificate was not accepted"
+echo "     ACCEPTED certificate $CERTIFICATE_ID"
+
+step "China and the EU recognise each other's ISO 14067 certificates" \
+  "A recognition agreement needs both parties' signatures: acc-cn creates and signs it," \
+  "acc-eu co-signs the file, then it is submitted."
+cdl recognise create --as acc-cn --key "$CLUSTER/acc-cn.key" --party-b acc-eu \
+  --jurisdiction-a CN --jurisdiction-b EU --standard "ISO 14067" --direction mutual \
+  --valid-until "$UNTIL" -o "$OUT/agreement-cn-eu.json"
+cdl recognise cosign "$OUT/agreement-cn-eu.json" --as acc-eu --key "$CLUSTER/acc-eu.key"
+cdl recognise submit "$OUT/agreement-cn-eu.json"
+
+step "Export the green passport for an EU buyer" \
+  "One file: the footprint, its certificate, the certifier's registration and" \
+  "accreditation, the CN-EU agreement, every signature, Merkle proofs into one" \
+  "checkpoint cosigned by the validators, and proofs of every status at that checkpoint."
+cdl passport export --footprint "$FOOTPRINT_ID" --for-jurisdiction EU -o "$OUT/passport-hrc-eu.cdlp"
+cdl passport qr "$OUT/passport-hrc-eu.cdlp" -o "$OUT/passport-hrc-eu.png"
+cdl passport qr "$OUT/passport-hrc-eu.cdlp" -o "$OUT/passport-hrc-eu.svg"
+
+step "Later, the certificate is revoked" \
+  "cn-verify revokes it; a passport exported afterwards carries the revoked status."
+cdl revoke --as cn-verify --key "$OUT/cn-verify.key" --record "$CERTIFICATE_ID" \
+  --reason "primary data for the reference period could not be substantiated"
+cdl passport export --footprint "$FOOTPRINT_ID" --for-jurisdiction EU -o "$OUT/passport-hrc-eu-revoked.cdlp"
+cdl passport qr "$OUT/passport-hrc-eu-revoked.cdlp" -o "$OUT/passport-hrc-eu-revoked.png"
+
 step "Read the records back" \
   "Anyone with node access can list and read records; bodies are shown as signed."
 cdl query --member acme-steel
@@ -251,6 +303,22 @@ cdl verify-proof "$OUT/disclosure.proof.json" --genesis "$OUT/genesis.json" ||
 cdl verify-checkpoint "$OUT/checkpoint.json" --genesis "$OUT/genesis.json" ||
   fail "the checkpoint did not verify"
 
+step "The EU buyer verifies the green passport offline" \
+  "Only the passport file and the genesis: signatures, Merkle and status proofs, the" \
+  "commit certificate, roles, accreditation, the CN-EU recognition path, validity now."
+cdl passport verify "$OUT/passport-hrc-eu.cdlp" --trust "$OUT/genesis.json" ||
+  fail "the passport did not verify"
+
+step "The passport exported after the revocation is INVALID" \
+  "Every reason is listed; the exit code is 1. (The earlier passport still shows the" \
+  "status at its own checkpoint; a buyer who needs today's status passes --max-age.)"
+if cdl passport verify "$OUT/passport-hrc-eu-revoked.cdlp" --trust "$OUT/genesis.json"; then
+  fail "a passport with a revoked certificate was accepted"
+fi
+VERDICT=$("$CDL_BIN" passport verify "$OUT/passport-hrc-eu-revoked.cdlp" --trust "$OUT/genesis.json" 2>/dev/null || true)
+grep -q "certificate revoked" <<<"$VERDICT" || fail "the INVALID verdict does not say 'certificate revoked'"
+echo "     (exit code 1, as expected)"
+
 step "Tampering is detected" \
   "Change one digit of the disclosed scope 1 figure inside the proof file:"
 python3 - "$OUT/disclosure.proof.json" "$OUT/tampered.proof.json" <<'EOF'
@@ -270,7 +338,9 @@ echo "     (exit code 1, as expected)"
 STEP_TITLE="done"
 printf '\n%sDemo complete.%s Artifacts in %s:\n' "$GREEN$BOLD" "$RESET" "$PWD/$OUT"
 printf '  %s\n' "genesis.json            the trust anchor (validators and founders)" \
+  "passport-hrc-eu.cdlp    green passport of the footprint for the EU (VALID); .png/.svg: its QR codes" \
+  "passport-hrc-eu-revoked.cdlp  the same after the revocation (INVALID)" \
   "disclosure.proof.json   offline-verifiable proof of the disclosure" \
   "checkpoint.json         cosigned ledger head" \
   "cluster/                the validators' data, logs, keys and certificates"
-echo "Try: $CDL_BIN verify-proof demo-out/disclosure.proof.json --genesis demo-out/genesis.json"
+echo "Try: $CDL_BIN passport verify demo-out/passport-hrc-eu.cdlp --trust demo-out/genesis.json"
