@@ -5,6 +5,12 @@ and resumed. After each fault every record whose submit returned ACCEPTED must
 be on every node, and all nodes must report the same height, ledger_size and
 ledger_root.
 
+Then the certification story runs with each record submitted to a different
+node (certifier registration, accreditation, footprint, certificate, a
+co-signed CN-EU recognition agreement); a green passport is exported from one
+node and, with the cluster stopped, verifies VALID against the genesis file
+alone (and INVALID for a jurisdiction without an agreement).
+
 Usage: cluster_fault_test.py --build BUILD_DIR --repo REPO_DIR
 """
 import argparse
@@ -61,6 +67,71 @@ class Cluster:
     def pid(self, n):
         with open(os.path.join(self.dir, "node%d.pid" % n)) as f:
             return int(f.read().strip())
+
+
+def certify_and_export(c, work, park_key, failures):
+    """The certification story over the cluster, one node per record; returns
+    the passport path exported from node 3."""
+    def must(rc, out, err, what):
+        if rc != 0 or (isinstance(out, dict) and out.get("status") not in (None, "ACCEPTED")):
+            raise RuntimeError("%s failed (exit %d): %s %s" % (what, rc, out, err.strip()))
+        return out
+
+    repo_testdata = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "testdata")
+    key = lambda name: os.path.join(c.dir, name + ".key")  # founders' keys
+    for member in ("cert-x", "exporter-x"):
+        subprocess.run([c.cdl, "keygen", "-o", os.path.join(work, member + ".key")], check=True,
+                       capture_output=True)
+    must(*c.cdl_json(c.nodes[0], "member", "register", "--as", "reg-cn", "--key", key("reg-cn"),
+                     "--id", "cert-x", "--role", "certifier", "--jurisdiction", "CN",
+                     "--name", "Cert X", "--member-key", os.path.join(work, "cert-x.key.pub")),
+         "register certifier on node 1")
+    must(*c.cdl_json(c.nodes[1], "member", "register", "--as", "park-x", "--key", park_key,
+                     "--id", "exporter-x", "--role", "enterprise", "--jurisdiction", "CN", "--park", "park-x",
+                     "--member-key", os.path.join(work, "exporter-x.key.pub")),
+         "register exporter on node 2")
+    must(*c.cdl_json(c.nodes[1], "accredit", "--as", "acc-cn", "--key", key("acc-cn"), "--certifier", "cert-x",
+                     "--standard", "ISO 14067", "--jurisdiction", "CN", "--valid-until", "2099-01-01"),
+         "accredit on node 2")
+    out = must(*c.cdl_json(c.nodes[2], "footprint", "import", "--as", "exporter-x", "--key",
+                           os.path.join(work, "exporter-x.key"), "--file",
+                           os.path.join(repo_testdata, "footprint.json")), "footprint import on node 3")
+    footprint = out[0]["record_id"]
+    must(*c.cdl_json(c.nodes[3], "certify", "--as", "cert-x", "--key", os.path.join(work, "cert-x.key"),
+                     "--subject", footprint, "--standard", "ISO 14067", "--assurance", "limited",
+                     "--statement-hash", "ab" * 32, "--jurisdiction", "CN", "--valid-until", "2099-01-01"),
+         "certify on node 4")
+    agreement = os.path.join(work, "agreement.json")
+    must(*c.cdl_json(c.nodes[0], "recognise", "create", "--as", "acc-cn", "--key", key("acc-cn"),
+                     "--party-b", "acc-eu", "--jurisdiction-a", "CN", "--jurisdiction-b", "EU",
+                     "--standard", "ISO 14067", "--direction", "mutual", "--valid-until", "2099-01-01",
+                     "-o", agreement), "recognise create")
+    must(*c.cdl_json(c.nodes[0], "recognise", "cosign", agreement, "--as", "acc-eu", "--key", key("acc-eu")),
+         "recognise cosign")
+    must(*c.cdl_json(c.nodes[1], "recognise", "submit", agreement), "recognise submit on node 2")
+    passport = os.path.join(work, "passport.cdlp")
+    out = must(*c.cdl_json(c.nodes[2], "passport", "export", "--footprint", footprint,
+                           "--for-jurisdiction", "EU", "-o", passport), "passport export from node 3")
+    print("passport exported from node 3: %d bytes, %d records, checkpoint %s" %
+          (out["bytes"], out["records"], out["checkpoint"]["height"]), flush=True)
+    return passport
+
+
+def verify_offline(c, work, passport, failures):
+    """With the cluster stopped: the passport against the genesis alone."""
+    genesis = os.path.join(c.dir, "genesis.json")
+    r = subprocess.run([c.cdl, "passport", "verify", passport, "--trust", genesis, "--json"],
+                       capture_output=True, text=True, cwd=work, env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    v = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    if r.returncode != 0 or v.get("verdict") != "VALID":
+        failures.append("passport did not verify offline: %s %s" % (r.stdout, r.stderr))
+        return
+    print("passport VALID offline for %s at checkpoint %s" % (v["jurisdiction"], v["checkpoint"]["height"]),
+          flush=True)
+    r = subprocess.run([c.cdl, "passport", "verify", passport, "--trust", genesis, "--jurisdiction", "US"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 1 or not r.stdout.startswith("INVALID"):
+        failures.append("passport for US should be INVALID: %s %s" % (r.stdout, r.stderr))
 
 
 def main():
@@ -174,10 +245,16 @@ def main():
         check_all_have("final")
         if len(accepted) < 10:
             failures.append("only %d records were accepted during the run" % len(accepted))
+        passport = certify_and_export(c, work, keyfile, failures)
     except Exception as e:  # noqa: BLE001
         failures.append("error: %r" % e)
+        passport = None
     finally:
         c.ctl("stop", check=False)
+    try:
+        if passport and not failures:
+            verify_offline(c, work, passport, failures)
+    finally:
         if failures:
             for n in range(1, 5):
                 log = os.path.join(c.dir, "node%d.log" % n)
