@@ -515,9 +515,15 @@ void Verifier::CheckCertificate(int index) {
     Item& a = items_[i];
     if (!a.parsed || !a.rec.body.has_recognition_agreement()) continue;
     const auto& ra = a.rec.body.recognition_agreement();
-    bool links = (ra.jurisdiction_a() == c.jurisdiction() && ra.jurisdiction_b() == target) ||
-                 (ra.jurisdiction_b() == c.jurisdiction() && ra.jurisdiction_a() == target);
-    if (!links || c.jurisdiction() == target || !Contains(ra.standards(), c.standard())) continue;
+    auto links = [&](const std::string& j) {
+      return j != c.jurisdiction() &&
+             ((ra.jurisdiction_a() == c.jurisdiction() && ra.jurisdiction_b() == j) ||
+              (ra.jurisdiction_b() == c.jurisdiction() && ra.jurisdiction_a() == j));
+    };
+    // Agreements towards the jurisdiction the passport was made for belong
+    // in it even when a verifier checks it for another one (e.g. at home).
+    bool for_target = links(target);
+    if ((!for_target && !links(passport_.jurisdiction())) || !Contains(ra.standards(), c.standard())) continue;
     a.used = true;
     MarkSigners(a, members_, items_);
     if (!a.verified) continue;
@@ -536,9 +542,10 @@ void Verifier::CheckCertificate(int index) {
     std::string p;
     auto entry = Status(RecordStateKey(a.rec.id), cdl::StrCat("agreement ", Short(a.rec.id)), p);
     if (!entry) {
-      out.problems.push_back(p);
+      if (for_target) out.problems.push_back(p);
       continue;
     }
+    if (!for_target) continue;
     agreement_status.push_back(*entry);
     agreements.push_back(&ra);
     agreement_items.push_back(i);

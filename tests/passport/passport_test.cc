@@ -144,6 +144,10 @@ TEST_F(PassportTest, DomesticPassportNeedsNoAgreement) {
   PassportVerdict v = Verify(p);
   ASSERT_TRUE(v.valid) << AllReasons(v);
   EXPECT_EQ(v.certificates[0].recognised_by, "");
+  // A passport made for the EU also holds at home, agreement and all.
+  PassportVerdict at_home = Verify(Export("EU"), "CN");
+  ASSERT_TRUE(at_home.valid) << AllReasons(at_home);
+  EXPECT_EQ(at_home.jurisdiction, "CN");
 }
 
 TEST_F(PassportTest, EveryFlippedByteIsInvalidNeverACrash) {
