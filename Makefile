@@ -10,7 +10,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench asan clean
 
 all: build
 
@@ -33,6 +33,18 @@ demo: build
 
 bench: build
 	bash bench/run.sh $(BUILD_DIR)
+
+# Every test under AddressSanitizer + UndefinedBehaviorSanitizer, in its own
+# build folder (sanitizer options and LeakSanitizer suppressions for the
+# uninstrumented Debian libraries: tests/sanitizers/).
+ASAN_DIR ?= build-asan
+asan: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDL_SANITIZE=address,undefined -DCDL_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS="$$(cat $(CURDIR)/tests/sanitizers/asan.options)" \
+	  LSAN_OPTIONS="suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0" \
+	  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+	  ctest --output-on-failure --timeout 1800 -j$(JOBS) $(ASAN_CTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
