@@ -70,6 +70,27 @@ TEST_F(LedgerTest, RejectionsConsumeSequenceAndLeaveNoState) {
   EXPECT_EQ(ledger_->head().ledger_size(), 2u);  // rejected records are not in the tree
 }
 
+TEST_F(LedgerTest, RecordsDatedFarAfterTheBlockTimeAreRejected) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  cdl::v1::RecordBody ahead = chain_.Body("park-a");
+  ahead.set_created_ms(node_.next_time_ms() + kMaxCreatedAheadMs + 1000);
+  ahead.mutable_disclosure()->set_organisation("park-a");
+  ahead.mutable_disclosure()->set_period("2025");
+  ahead.mutable_disclosure()->set_scope1_tco2e("1");
+  ahead.mutable_disclosure()->set_scope2_location_tco2e("1");
+  ahead.mutable_disclosure()->set_methodology("ISO 14064-1:2018");
+  auto r = CommitOne(chain_.Sign(ahead));
+  EXPECT_EQ(r.code(), cdl::v1::REJECT_INVALID_FIELD) << r.message();
+  EXPECT_NE(r.message().find("body.created_ms"), std::string::npos) << r.message();
+  EXPECT_EQ(ledger_->GetMember("park-a")->last_sequence(), 1u);  // consumed
+  // A few minutes of skew are fine.
+  cdl::v1::RecordBody near = ahead;
+  near.set_sequence(2);
+  near.set_created_ms(node_.next_time_ms() + kMaxCreatedAheadMs - 60'000);
+  auto ok = CommitOne(chain_.Sign(near));
+  EXPECT_EQ(ok.status(), cdl::v1::RECORD_ACCEPTED) << ok.message();
+}
+
 TEST_F(LedgerTest, WrongJurisdictionAndDuplicateMember) {
   auto r = CommitOne(chain_.Register("reg-cn", "park-eu", cdl::v1::ROLE_PARK, "EU"));
   EXPECT_EQ(r.code(), cdl::v1::REJECT_JURISDICTION);

@@ -7,6 +7,7 @@
 #include "crypto/hash.h"
 #include "node/ledger/certification_rules.h"
 #include "node/ledger/rule_helpers.h"
+#include "node/verify/authority.h"
 #include "node/verify/pact.h"
 
 namespace cdl::ledger {
@@ -476,6 +477,12 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
       rec.signed_record.signatures_size() != 1) {
     verdict = Reject(cdl::v1::REJECT_INVALID_FIELD,
                      cdl::StrCat("signed_record.signatures: a ", rec.type, " carries only its author's signature"));
+  }
+  if (verdict.ok() && rec.body.created_ms() > ctx.block_time_ms + kMaxCreatedAheadMs) {
+    verdict = Reject(cdl::v1::REJECT_INVALID_FIELD,
+                     cdl::StrCat("body.created_ms: ", cdl::verify::FormatUtc(rec.body.created_ms()),
+                                 " is more than ", kMaxCreatedAheadMs / 60000, " minutes after the block time ",
+                                 cdl::verify::FormatUtc(ctx.block_time_ms), " — check the signer's clock"));
   }
   AcceptedInfo info;
   if (verdict.ok()) {

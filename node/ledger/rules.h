@@ -17,6 +17,12 @@
 
 namespace cdl::ledger {
 
+// How far a record's claimed created_ms may lie after the block time (signers'
+// clocks drift; a record "from the future" is refused, which also bounds how
+// far ahead anyone can date a record). Records may be older without limit:
+// a co-signed agreement can take days to collect its signatures.
+inline constexpr int64_t kMaxCreatedAheadMs = 10 * 60 * 1000;
+
 struct ExecContext {
   std::string chain_id;
   int64_t block_time_ms = 0;  // the only clock rules ever read
