@@ -11,11 +11,14 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "crypto/keys.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "node/ledger/ledger.h"
 #include "node/net/ledger_service.h"
+#include "node/net/rate_limiter.h"
 #include "node/net/node.h"
 #include "node/net/peer_transport.h"
 #include "node/storage/store.h"
@@ -43,6 +46,7 @@ struct Flags {
   size_t max_block_records = 4000;
   int flush_ms = 10;
   int verify_threads = 2;
+  double submit_rate = 10000;  // per client address; 0 = unlimited
 };
 
 int Fail(const std::string& message) {
@@ -116,6 +120,7 @@ absl::Status LoadConfig(const std::string& path, Flags& flags) {
     else if (key == "peer_listen") s = str(flags.peer_listen);
     else if (key == "max_block_records" && value.is_number_unsigned()) flags.max_block_records = value.get<size_t>();
     else if (key == "flush_ms" && value.is_number_unsigned()) flags.flush_ms = value.get<int>();
+    else if (key == "submit_rate" && value.is_number() && value.get<double>() >= 0) flags.submit_rate = value.get<double>();
     else return absl::InvalidArgumentError(path + ": unknown or mistyped setting \"" + key + "\"");
     if (!s.ok()) return s;
   }
@@ -171,6 +176,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-block-records", flags.max_block_records, "Most records in one block")->capture_default_str();
   app.add_option("--flush-ms", flags.flush_ms, "Batching window before a block is cut")->capture_default_str();
   app.add_option("--verify-threads", flags.verify_threads, "Signature verification threads")->capture_default_str();
+  app.add_option("--submit-rate", flags.submit_rate,
+                 "Submits per second allowed per client address (burst: twice as many); 0 = unlimited")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   if (!flags.config.empty()) {
@@ -191,6 +200,7 @@ int main(int argc, char** argv) {
       else if (name == "--tls-ca") flags.tls_ca = from_file.tls_ca;
       else if (name == "--tls-cert") flags.tls_cert = from_file.tls_cert;
       else if (name == "--peer-listen") flags.peer_listen = from_file.peer_listen;
+      else if (name == "--submit-rate") flags.submit_rate = from_file.submit_rate;
     }
   }
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
@@ -264,7 +274,13 @@ int main(int argc, char** argv) {
     if (auto s = transport->Start(); !s.ok()) return Fail(std::string(s.message()));
   }
 
-  cdl::net::LedgerService service(node->get());
+  std::unique_ptr<cdl::net::RateLimiter> submit_limiter;
+  if (flags.submit_rate > 0) {
+    submit_limiter = std::make_unique<cdl::net::RateLimiter>(
+        cdl::net::RateLimiter::Options{.rate_per_second = flags.submit_rate, .burst = 2 * flags.submit_rate},
+        [] { return absl::ToUnixMillis(absl::Now()); });
+  }
+  cdl::net::LedgerService service(node->get(), submit_limiter.get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &port);

@@ -26,6 +26,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 grpc::ServerUnaryReactor* LedgerService::Submit(grpc::CallbackServerContext* ctx, const cdl::v1::SubmitRequest* req,
                                                 cdl::v1::SubmitResponse* resp) {
+  if (submit_limiter_ != nullptr) {
+    std::string client = ClientAddress(ctx->peer());
+    if (!submit_limiter_->Allow(client)) {
+      return Finish(ctx, absl::ResourceExhaustedError(cdl::StrCat(
+                             "Submit rate limit of ", submit_limiter_->options().rate_per_second,
+                             " records/s per client exceeded for ", client, " — slow down and retry")));
+    }
+  }
   auto* reactor = ctx->DefaultReactor();
   absl::Duration wait_for = absl::Milliseconds(req->wait_timeout_ms());
   // Answer before the client's own deadline runs out.

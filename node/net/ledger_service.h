@@ -5,6 +5,7 @@
 #define CDL_NODE_NET_LEDGER_SERVICE_H_
 
 #include "node/net/node.h"
+#include "node/net/rate_limiter.h"
 #include "service.grpc.pb.h"
 
 namespace cdl::net {
@@ -13,7 +14,10 @@ inline constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
 
 class LedgerService final : public cdl::v1::Ledger::CallbackService {
  public:
-  explicit LedgerService(Node* node) : node_(node) {}
+  // `submit_limiter` (may be null: no limit) is asked once per Submit with
+  // the client's address; an empty bucket answers RESOURCE_EXHAUSTED.
+  explicit LedgerService(Node* node, RateLimiter* submit_limiter = nullptr)
+      : node_(node), submit_limiter_(submit_limiter) {}
 
   grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx, const cdl::v1::SubmitRequest* req,
                                    cdl::v1::SubmitResponse* resp) override;
@@ -44,6 +48,7 @@ class LedgerService final : public cdl::v1::Ledger::CallbackService {
 
  private:
   Node* node_;
+  RateLimiter* submit_limiter_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
