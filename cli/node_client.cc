@@ -181,6 +181,17 @@ absl::StatusOr<cdl::v1::GetStateProofResponse> NodeClient::GetStateProof(
       address_, request, kDefault);
 }
 
+absl::StatusOr<cdl::v1::GetConsistencyProofResponse>
+NodeClient::GetConsistencyProof(uint64_t old_size, uint64_t new_size) {
+  cdl::v1::GetConsistencyProofRequest request;
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  return Call<cdl::v1::GetConsistencyProofRequest,
+              cdl::v1::GetConsistencyProofResponse>(
+      stub_.get(), &cdl::v1::Ledger::Stub::GetConsistencyProof,
+      "GetConsistencyProof", address_, request, kDefault);
+}
+
 absl::StatusOr<cdl::v1::QueryResponse> NodeClient::Query(
     const cdl::v1::QueryRequest& request) {
   return Call<cdl::v1::QueryRequest, cdl::v1::QueryResponse>(

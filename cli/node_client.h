@@ -42,6 +42,10 @@ class NodeClient {
   // The status entry under a 32-byte state key at block `height` (0 = latest checkpoint).
   absl::StatusOr<cdl::v1::GetStateProofResponse> GetStateProof(
       absl::string_view key, uint64_t height);
+  // A consistency proof between ledger sizes old_size and new_size (0 = the
+  // latest checkpoint's), with the checkpoint of new_size.
+  absl::StatusOr<cdl::v1::GetConsistencyProofResponse> GetConsistencyProof(
+      uint64_t old_size, uint64_t new_size);
   absl::StatusOr<cdl::v1::QueryResponse> Query(
       const cdl::v1::QueryRequest& request);
 
