@@ -125,8 +125,8 @@ std::set<std::string> SupersededIds(const std::vector<LedgerRecord>& records) {
 }
 
 // Current disclosures of each (organisation, period), in ledger order.
-using Heads =
-    std::map<std::pair<std::string, std::string>, std::vector<const LedgerRecord*>>;
+using Heads = std::map<std::pair<std::string, std::string>,
+                       std::vector<const LedgerRecord*>>;
 
 Heads CurrentDisclosures(const std::vector<LedgerRecord>& disclosures) {
   const std::set<std::string> superseded = SupersededIds(disclosures);
@@ -258,8 +258,8 @@ struct Sum {
 };
 
 struct DisclosureValues {
-  std::optional<Decimal> scope1, scope2_location, scope2_market, scope3,
-      energy, renewable;
+  std::optional<Decimal> scope1, scope2_location, scope2_market, scope3, energy,
+      renewable;
 };
 
 absl::StatusOr<DisclosureValues> ParseDisclosure(const LedgerRecord& r) {
@@ -278,8 +278,7 @@ absl::StatusOr<DisclosureValues> ParseDisclosure(const LedgerRecord& r) {
        &v.scope2_market},
       {"disclosure.scope3_tco2e", d.scope3_tco2e(), &v.scope3},
       {"disclosure.energy_mwh", d.energy_mwh(), &v.energy},
-      {"disclosure.renewable_share_pct", d.renewable_share_pct(),
-       &v.renewable},
+      {"disclosure.renewable_share_pct", d.renewable_share_pct(), &v.renewable},
   };
   for (const Field& f : fields) {
     if (f.text.empty()) continue;
@@ -288,14 +287,14 @@ absl::StatusOr<DisclosureValues> ParseDisclosure(const LedgerRecord& r) {
     *f.out = *value;
   }
   if (!v.scope1.has_value()) {
-    return BadField("disclosure", r.id, "disclosure.scope1_tco2e",
-                    "is empty");
+    return BadField("disclosure", r.id, "disclosure.scope1_tco2e", "is empty");
   }
   return v;
 }
 
-std::string MemberStatusText(const std::map<std::string, cdl::v1::EntryStatus>& statuses,
-                             const std::string& id) {
+std::string MemberStatusText(
+    const std::map<std::string, cdl::v1::EntryStatus>& statuses,
+    const std::string& id) {
   auto it = statuses.find(id);
   if (it == statuses.end()) return "";
   switch (it->second) {
@@ -441,14 +440,13 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
         for (const CertificateLine& line : certs->second) {
           row.certificates.push_back(line);
           const int rank = Rank(line.status);
-          const bool better =
-              best == nullptr || rank < best_rank ||
-              (rank == best_rank &&
-               (AssuranceStrength(line.assurance) >
-                    AssuranceStrength(best->assurance) ||
-                (AssuranceStrength(line.assurance) ==
-                     AssuranceStrength(best->assurance) &&
-                 line.valid_until_ms > best->valid_until_ms)));
+          const bool better = best == nullptr || rank < best_rank ||
+                              (rank == best_rank &&
+                               (AssuranceStrength(line.assurance) >
+                                    AssuranceStrength(best->assurance) ||
+                                (AssuranceStrength(line.assurance) ==
+                                     AssuranceStrength(best->assurance) &&
+                                 line.valid_until_ms > best->valid_until_ms)));
           if (better) {
             best = &line;
             best_rank = rank;
@@ -493,8 +491,7 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
     } else {
       for (int f = 0; f < 5; ++f) *fields[f] = sums[f].Text();
       if (row_energy > 0) {
-        row.renewable_share_pct =
-            FormatPercent(row_weighted / row_energy);
+        row.renewable_share_pct = FormatPercent(row_weighted / row_energy);
       }
     }
     for (int f = 0; f < 5; ++f) {
@@ -522,10 +519,9 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
   park.coverage_target_met =
       park.enterprises > 0 &&
       100 * park.disclosed >= kCoverageTargetPct * park.enterprises;
-  std::string* park_fields[5] = {&park.scope1_tco2e,
-                                 &park.scope2_location_tco2e,
-                                 &park.scope2_market_tco2e, &park.scope3_tco2e,
-                                 &park.energy_mwh};
+  std::string* park_fields[5] = {
+      &park.scope1_tco2e, &park.scope2_location_tco2e,
+      &park.scope2_market_tco2e, &park.scope3_tco2e, &park.energy_mwh};
   for (int f = 0; f < 5; ++f) *park_fields[f] = totals[f].total.ToString();
   if (renewable_energy > 0) {
     park.renewable_share_pct = renewable_weighted / renewable_energy;
@@ -552,18 +548,30 @@ std::string CsvField(std::string_view value) {
 namespace {
 
 constexpr const char* kCsvColumns[] = {
-    "enterprise",          "name",
-    "member_status",       "coverage",
-    "periods",             "disclosure_ids",
-    "scope1_tco2e",        "scope2_location_tco2e",
-    "scope2_market_tco2e", "scope3_tco2e",
-    "energy_mwh",          "renewable_share_pct",
-    "certification",       "assurance",
-    "certificates",        "amended_ids",
-    "amended_scope1_tco2e", "superseded_ids",
-    "superseded_scope1_tco2e", "duplicate_ids",
-    "coverage_pct",        "certified_pct",
-    "coverage_target_met", "renewable_target_met",
+    "enterprise",
+    "name",
+    "member_status",
+    "coverage",
+    "periods",
+    "disclosure_ids",
+    "scope1_tco2e",
+    "scope2_location_tco2e",
+    "scope2_market_tco2e",
+    "scope3_tco2e",
+    "energy_mwh",
+    "renewable_share_pct",
+    "certification",
+    "assurance",
+    "certificates",
+    "amended_ids",
+    "amended_scope1_tco2e",
+    "superseded_ids",
+    "superseded_scope1_tco2e",
+    "duplicate_ids",
+    "coverage_pct",
+    "certified_pct",
+    "coverage_target_met",
+    "renewable_target_met",
 };
 
 void AppendCsvLine(std::string& out, const std::vector<std::string>& fields) {
@@ -592,9 +600,8 @@ std::string ReportCsv(const Report& report) {
     std::vector<std::string> certs, amended, amended_scope1, superseded,
         superseded_scope1;
     for (const CertificateLine& c : row.certificates) {
-      certs.push_back(
-          cdl::StrCat(c.id, " ", CertificateStatusName(c.status),
-                      c.assurance.empty() ? "" : " ", c.assurance));
+      certs.push_back(cdl::StrCat(c.id, " ", CertificateStatusName(c.status),
+                                  c.assurance.empty() ? "" : " ", c.assurance));
     }
     for (const Amendment& a : row.amendments) {
       amended.push_back(a.record_id);
@@ -628,33 +635,32 @@ std::string ReportCsv(const Report& report) {
                         ""});
   }
   const ParkSummary& p = report.park;
-  AppendCsvLine(
-      out, {"TOTAL",
-            p.park,
-            "",
-            "",
-            p.period,
-            "",
-            p.scope1_tco2e,
-            p.scope2_location_tco2e,
-            p.scope2_market_tco2e,
-            p.scope3_tco2e,
-            p.energy_mwh,
-            p.renewable_share_pct.has_value()
-                ? FormatPercent(*p.renewable_share_pct)
-                : "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            FormatPercent(p.coverage_pct),
-            FormatPercent(p.certified_pct),
-            p.coverage_target_met ? "yes" : "no",
-            p.renewable_target_met ? "yes" : "no"});
+  AppendCsvLine(out, {"TOTAL",
+                      p.park,
+                      "",
+                      "",
+                      p.period,
+                      "",
+                      p.scope1_tco2e,
+                      p.scope2_location_tco2e,
+                      p.scope2_market_tco2e,
+                      p.scope3_tco2e,
+                      p.energy_mwh,
+                      p.renewable_share_pct.has_value()
+                          ? FormatPercent(*p.renewable_share_pct)
+                          : "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      FormatPercent(p.coverage_pct),
+                      FormatPercent(p.certified_pct),
+                      p.coverage_target_met ? "yes" : "no",
+                      p.renewable_target_met ? "yes" : "no"});
   return out;
 }
 
@@ -663,43 +669,44 @@ json ReportJson(const Report& report) {
   for (const ReportRow& row : report.rows) {
     json certs = json::array();
     for (const CertificateLine& c : row.certificates) {
-      certs.push_back({{"id", c.id},
-                       {"certifier", c.certifier},
-                       {"standard", c.standard},
-                       {"assurance", OrNull(c.assurance)},
-                       {"status", std::string(CertificateStatusName(c.status))},
-                       {"valid_until", c.valid_until_ms == 0
-                                           ? json(nullptr)
-                                           : json(FormatTimeMs(
-                                                 c.valid_until_ms))},
-                       {"subject", c.subject}});
+      certs.push_back(
+          {{"id", c.id},
+           {"certifier", c.certifier},
+           {"standard", c.standard},
+           {"assurance", OrNull(c.assurance)},
+           {"status", std::string(CertificateStatusName(c.status))},
+           {"valid_until", c.valid_until_ms == 0
+                               ? json(nullptr)
+                               : json(FormatTimeMs(c.valid_until_ms))},
+           {"subject", c.subject}});
     }
     json amendments = json::array();
     for (const Amendment& a : row.amendments) {
-      amendments.push_back({{"period", a.period},
-                            {"record_id", a.record_id},
-                            {"supersedes", a.supersedes_id},
-                            {"scope1_tco2e", a.scope1_tco2e},
-                            {"superseded_scope1_tco2e",
-                             a.superseded_scope1_tco2e}});
+      amendments.push_back(
+          {{"period", a.period},
+           {"record_id", a.record_id},
+           {"supersedes", a.supersedes_id},
+           {"scope1_tco2e", a.scope1_tco2e},
+           {"superseded_scope1_tco2e", a.superseded_scope1_tco2e}});
     }
-    rows.push_back({{"enterprise", row.enterprise},
-                    {"name", row.name},
-                    {"member_status", OrNull(row.member_status)},
-                    {"coverage", std::string(CoverageName(row.coverage))},
-                    {"periods", row.periods},
-                    {"disclosure_ids", row.disclosure_ids},
-                    {"scope1_tco2e", OrNull(row.scope1_tco2e)},
-                    {"scope2_location_tco2e", OrNull(row.scope2_location_tco2e)},
-                    {"scope2_market_tco2e", OrNull(row.scope2_market_tco2e)},
-                    {"scope3_tco2e", OrNull(row.scope3_tco2e)},
-                    {"energy_mwh", OrNull(row.energy_mwh)},
-                    {"renewable_share_pct", OrNull(row.renewable_share_pct)},
-                    {"certification", OrNull(row.certification)},
-                    {"assurance", OrNull(row.assurance)},
-                    {"certificates", certs},
-                    {"amendments", amendments},
-                    {"duplicate_ids", row.duplicate_ids}});
+    rows.push_back(
+        {{"enterprise", row.enterprise},
+         {"name", row.name},
+         {"member_status", OrNull(row.member_status)},
+         {"coverage", std::string(CoverageName(row.coverage))},
+         {"periods", row.periods},
+         {"disclosure_ids", row.disclosure_ids},
+         {"scope1_tco2e", OrNull(row.scope1_tco2e)},
+         {"scope2_location_tco2e", OrNull(row.scope2_location_tco2e)},
+         {"scope2_market_tco2e", OrNull(row.scope2_market_tco2e)},
+         {"scope3_tco2e", OrNull(row.scope3_tco2e)},
+         {"energy_mwh", OrNull(row.energy_mwh)},
+         {"renewable_share_pct", OrNull(row.renewable_share_pct)},
+         {"certification", OrNull(row.certification)},
+         {"assurance", OrNull(row.assurance)},
+         {"certificates", certs},
+         {"amendments", amendments},
+         {"duplicate_ids", row.duplicate_ids}});
   }
   const ParkSummary& p = report.park;
   json park = {
@@ -784,10 +791,10 @@ absl::StatusOr<std::vector<Finding>> FindDisclosureJumps(
     f.severity = JumpSeverity(pct, threshold_pct);
     f.subject = to.id;
     f.related = {from.id};
-    f.description = cdl::StrCat(
-        "scope 1 of ", b.organisation(), " ", ChangeText(pct), " ", when,
-        " (", a.scope1_tco2e(), " -> ", b.scope1_tco2e(),
-        " tCO2e), more than the ", threshold, " % threshold");
+    f.description =
+        cdl::StrCat("scope 1 of ", b.organisation(), " ", ChangeText(pct), " ",
+                    when, " (", a.scope1_tco2e(), " -> ", b.scope1_tco2e(),
+                    " tCO2e), more than the ", threshold, " % threshold");
     findings.push_back(std::move(f));
   };
 
@@ -810,7 +817,7 @@ absl::StatusOr<std::vector<Finding>> FindDisclosureJumps(
       series;
   for (const auto& [key, records] : CurrentDisclosures(disclosures)) {
     series[{key.first, PeriodLength(key.second)}].emplace_back(key.second,
-                                                                records.back());
+                                                               records.back());
   }
   for (const auto& [key, periods] : series) {
     // std::map iteration gave the periods in order within an organisation.
@@ -908,13 +915,11 @@ absl::StatusOr<std::vector<Finding>> FindFootprintJumps(
     }
   }
   for (auto& [product, list] : by_product) {
-    std::stable_sort(list.begin(), list.end(),
-                     [](const Parsed* a, const Parsed* b) {
-                       return std::tie(a->start_ms, a->pact.version,
-                                       a->position) <
-                              std::tie(b->start_ms, b->pact.version,
-                                       b->position);
-                     });
+    std::stable_sort(
+        list.begin(), list.end(), [](const Parsed* a, const Parsed* b) {
+          return std::tie(a->start_ms, a->pact.version, a->position) <
+                 std::tie(b->start_ms, b->pact.version, b->position);
+        });
     for (size_t i = 1; i < list.size(); ++i) {
       compare(*list[i - 1], *list[i], product,
               cdl::StrCat("from reference period ",
@@ -978,11 +983,11 @@ std::optional<Finding> CheckIssuedWhileAccredited(
       if (related.insert(a.record.id).second) f.related.push_back(a.record.id);
     }
   }
-  f.description = cdl::StrCat(
-      "certificate by ", certifier, " for ", cert.standard(), " in ",
-      cert.jurisdiction(), " was accepted at ",
-      cdl::verify::FormatUtc(issued.block_time_ms),
-      " without an accreditation covering it: ", before.message());
+  f.description =
+      cdl::StrCat("certificate by ", certifier, " for ", cert.standard(),
+                  " in ", cert.jurisdiction(), " was accepted at ",
+                  cdl::verify::FormatUtc(issued.block_time_ms),
+                  " without an accreditation covering it: ", before.message());
   return f;
 }
 

@@ -63,9 +63,9 @@ enum class CertificateStatus {
   kActive,       // ACTIVE and inside its validity window
   kNotYetValid,  // ACTIVE, window not started
   kSuspended,
-  kExpired,      // ACTIVE, window ended (renewals included)
+  kExpired,  // ACTIVE, window ended (renewals included)
   kRevoked,
-  kSuperseded,   // its subject was superseded: it no longer counts
+  kSuperseded,  // its subject was superseded: it no longer counts
 };
 // "active", "not-yet-valid", "suspended", "expired", "revoked", "superseded".
 std::string_view CertificateStatusName(CertificateStatus status);
@@ -169,7 +169,7 @@ struct ParkSummary {
   int disclosed = 0;
   int partial = 0;
   int missing = 0;
-  int certified = 0;  // disclosed and certification "active"
+  int certified = 0;         // disclosed and certification "active"
   double coverage_pct = 0;   // disclosed / enterprises
   double certified_pct = 0;  // certified / enterprises
   bool coverage_target_met = false;
@@ -215,8 +215,8 @@ std::string FormatPercent(double value);
 // What a regulator may sign and submit as an AuditFinding.
 struct Finding {
   cdl::v1::FindingKind kind = cdl::v1::FINDING_UNSPECIFIED;
-  std::string severity;  // "info" | "minor" | "major" | "critical"
-  std::string subject;   // raw record id the finding is about
+  std::string severity;              // "info" | "minor" | "major" | "critical"
+  std::string subject;               // raw record id the finding is about
   std::vector<std::string> related;  // raw ids of the other records involved
   std::string description;
 

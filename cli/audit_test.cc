@@ -30,8 +30,7 @@ std::string Id(int n) { return std::string(32, static_cast<char>(n)); }
 std::string Hex(int n) { return cdl::crypto::HexEncode(Id(n)); }
 
 LedgerRecord Registration(int id, const std::string& member,
-                          const std::string& park,
-                          const std::string& name = "",
+                          const std::string& park, const std::string& name = "",
                           cdl::v1::Role role = cdl::v1::ROLE_ENTERPRISE) {
   LedgerRecord r{Id(id), 1, {}};
   r.body.set_author(park);
@@ -76,9 +75,9 @@ LedgerRecord Disclosure(int id, uint64_t height, const DisclosureSpec& s) {
 LedgerRecord Scope1(int id, const std::string& organisation,
                     const std::string& period, const std::string& scope1,
                     int supersedes = 0) {
-  return Disclosure(id, static_cast<uint64_t>(id),
-                    {organisation, period, scope1, "1", "", "", "", "",
-                     supersedes});
+  return Disclosure(
+      id, static_cast<uint64_t>(id),
+      {organisation, period, scope1, "1", "", "", "", "", supersedes});
 }
 
 CertificateRecord Certificate(int id, int subject,
@@ -112,9 +111,9 @@ TEST(PeriodBreakdownTest, YearQuarterAndMonth) {
 
   auto quarter = PeriodBreakdown("2026-Q3");
   ASSERT_TRUE(quarter.ok());
-  EXPECT_THAT(*quarter, ElementsAre(ElementsAre("2026-Q3"),
-                                    ElementsAre("2026-07", "2026-08",
-                                                "2026-09")));
+  EXPECT_THAT(*quarter,
+              ElementsAre(ElementsAre("2026-Q3"),
+                          ElementsAre("2026-07", "2026-08", "2026-09")));
   auto month = PeriodBreakdown("2026-03");
   ASSERT_TRUE(month.ok());
   EXPECT_THAT(*month, ElementsAre(ElementsAre("2026-03")));
@@ -132,7 +131,9 @@ TEST(CertificateStatusTest, FromEntryAndWindow) {
   cert.set_valid_until_ms(kNow + 10 * kDay);
   cdl::v1::StateEntry state;
   state.set_status(cdl::v1::ENTRY_ACTIVE);
-  auto at = [&](int64_t time) { return *CertificateStatusAt(cert, state, time); };
+  auto at = [&](int64_t time) {
+    return *CertificateStatusAt(cert, state, time);
+  };
 
   EXPECT_EQ(at(kNow), CertificateStatus::kActive);
   EXPECT_EQ(at(kNow - 11 * kDay), CertificateStatus::kNotYetValid);
@@ -182,8 +183,8 @@ ReportInput Dataset() {
   in.member_status = {{"alpha", cdl::v1::ENTRY_ACTIVE},
                       {"gamma", cdl::v1::ENTRY_SUSPENDED}};
   in.disclosures = {
-      Disclosure(20, 5, {"alpha", "2026", "900", "200", "150", "3000", "5000",
-                         "95"}),
+      Disclosure(20, 5,
+                 {"alpha", "2026", "900", "200", "150", "3000", "5000", "95"}),
       Disclosure(21, 6, {"beta", "2026-Q1", "10", "1", "", "", "100", "80"}),
       Disclosure(22, 6, {"beta", "2026-Q2", "20", "1", "", "", "100", "90"}),
       Disclosure(23, 6, {"beta", "2026-Q3", "30", "1", "", "", "100", "100"}),
@@ -195,8 +196,9 @@ ReportInput Dataset() {
       Disclosure(29, 8, {"epsilon", "2026", "7", "3", "", "", "", ""}),
       Disclosure(30, 8, {kPark, "2026", "99999", "1", "", "", "1", "0"}),
       Disclosure(31, 8, {"omega", "2026", "12345", "1", "", "", "", ""}),
-      Disclosure(32, 9, {"alpha", "2026", "1000.5", "200", "150", "3000",
-                         "5000", "95", /*supersedes=*/20}),
+      Disclosure(32, 9,
+                 {"alpha", "2026", "1000.5", "200", "150", "3000", "5000", "95",
+                  /*supersedes=*/20}),
   };
   in.certificates = {
       Certificate(40, 32, cdl::v1::ASSURANCE_REASONABLE, cdl::v1::ENTRY_ACTIVE),
@@ -301,8 +303,8 @@ TEST(BuildReportTest, CoverageTargetMetAtExactlyNinetyPercent) {
     const std::string member = "e" + std::to_string(i);
     in.registrations.push_back(Registration(1 + i, member, kPark));
     if (i < 9) {
-      in.disclosures.push_back(
-          Disclosure(20 + i, 5, {member, "2026", "1", "1", "", "", "10", "90"}));
+      in.disclosures.push_back(Disclosure(
+          20 + i, 5, {member, "2026", "1", "1", "", "", "10", "90"}));
     }
   }
   absl::StatusOr<Report> report = BuildReport(in);
@@ -378,8 +380,7 @@ TEST(ReportCsvTest, HeaderRowsAndTotalLine) {
                 Hex(32) + ",1000.5,200,150,3000,5000,95,active,reasonable," +
                 Hex(40) + " active reasonable," + Hex(32) + ",1000.5," +
                 Hex(20) + ",900,,,,,");
-  EXPECT_EQ(lines[2].substr(0, 37),
-            "beta,beta,,disclosed,2026-Q1; 2026-Q2");
+  EXPECT_EQ(lines[2].substr(0, 37), "beta,beta,,disclosed,2026-Q1; 2026-Q2");
   EXPECT_EQ(lines[3], "delta,delta,,missing,,,,,,,,,,,,,,,,,,,,");
   EXPECT_EQ(lines[6],
             "TOTAL,sip-park,,,2026,,1157.75,209,150,3000,5410,94.18,,,,,,,,,"
@@ -487,8 +488,7 @@ TEST(DisclosureJumpsTest, AmendmentsQuartersGapsAndZero) {
 }
 
 TEST(DisclosureJumpsTest, ABadValueNamesTheRecord) {
-  auto findings =
-      FindDisclosureJumps({Scope1(1, "alpha", "2026", "1e3")}, 20);
+  auto findings = FindDisclosureJumps({Scope1(1, "alpha", "2026", "1e3")}, 20);
   ASSERT_FALSE(findings.ok());
   EXPECT_THAT(findings.status().message(), HasSubstr(Hex(1)));
   EXPECT_THAT(findings.status().message(),
@@ -557,15 +557,15 @@ TEST(FootprintJumpsTest, SameProductAcrossPeriodsAndVersions) {
       Footprint(4, "8c5b6a0e-4444-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:1",
                 "2.2", kY23, kY24),
       // Another unit is not comparable.
-      Footprint(5, "8c5b6a0e-5555-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:2",
-                "1", kY22, kY23, "liter"),
-      Footprint(6, "8c5b6a0e-6666-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:2",
-                "9", kY23, kY24, "kilogram"),
+      Footprint(5, "8c5b6a0e-5555-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:2", "1",
+                kY22, kY23, "liter"),
+      Footprint(6, "8c5b6a0e-6666-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:2", "9",
+                kY23, kY24, "kilogram"),
       // A superseding version that triples.
-      Footprint(7, "8c5b6a0e-7777-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:3",
-                "1", kY22, kY23),
-      Footprint(8, "8c5b6a0e-8888-4d2b-9f3a-2b1c0d9e8f70", 2, "urn:gtin:3",
-                "3", kY22, kY23, "kilogram", /*supersedes=*/7),
+      Footprint(7, "8c5b6a0e-7777-4d2b-9f3a-2b1c0d9e8f70", 1, "urn:gtin:3", "1",
+                kY22, kY23),
+      Footprint(8, "8c5b6a0e-8888-4d2b-9f3a-2b1c0d9e8f70", 2, "urn:gtin:3", "3",
+                kY22, kY23, "kilogram", /*supersedes=*/7),
   };
   auto findings = FindFootprintJumps(records, 20);
   ASSERT_TRUE(findings.ok()) << findings.status();
@@ -634,9 +634,9 @@ AccreditationState Accreditation(int id, const std::string& jurisdiction,
 
 IssuedCertificate Issued() {
   IssuedCertificate issued;
-  issued.certificate = Certificate(40, 20, cdl::v1::ASSURANCE_LIMITED,
-                                   cdl::v1::ENTRY_ACTIVE)
-                           .record;
+  issued.certificate =
+      Certificate(40, 20, cdl::v1::ASSURANCE_LIMITED, cdl::v1::ENTRY_ACTIVE)
+          .record;
   issued.block_time_ms = kNow;
   return issued;
 }
@@ -656,9 +656,8 @@ TEST(IssuedWhileAccreditedTest, CoveredIsFine) {
 
 TEST(IssuedWhileAccreditedTest, OutsideTheWindowJurisdictionOrWithoutAny) {
   IssuedCertificate issued = Issued();
-  AccreditationState expired =
-      Accreditation(50, "CN", kNow - 9 * kDay, kNow - kDay,
-                    cdl::v1::ENTRY_ACTIVE);
+  AccreditationState expired = Accreditation(
+      50, "CN", kNow - 9 * kDay, kNow - kDay, cdl::v1::ENTRY_ACTIVE);
   issued.before_block = {expired};
   issued.after_block = {expired};
   std::optional<Finding> finding = CheckIssuedWhileAccredited(issued);
@@ -693,7 +692,8 @@ TEST(IssuedWhileAccreditedTest, OutsideTheWindowJurisdictionOrWithoutAny) {
   EXPECT_THAT(finding->description, HasSubstr("holds no accreditation"));
 }
 
-// ---- Submitting ---------------------------------------------------------------
+// ---- Submitting
+// ---------------------------------------------------------------
 
 TEST(AlreadyRecordedTest, SameSubjectKindAndRelatedSet) {
   Finding f;
