@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/audit_commands.h"
 #include "cli/commands.h"
 #include "cli/errors.h"
 #include "cli/node_client.h"
@@ -53,6 +54,7 @@ struct Flags {
   PassportExportOptions passport_export;
   PassportVerifyOptions passport_verify;
   PassportQrOptions passport_qr;
+  AuditFlags audit;
   // --sequence of a record writer; copied into its AuthorOptions only when
   // given on the command line.
   uint64_t sequence = 0;
@@ -614,6 +616,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
       return RunPassportQr(ctx, flags.passport_qr);
     };
   });
+
+  // ---- audit report / anomalies / verify-log / consistency-proof
+  AddAuditCommands(app, flags.audit, flags.node, flags.json, action);
 
   // ---- get
   CLI::App* get = app.add_subcommand(
