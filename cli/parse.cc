@@ -189,7 +189,9 @@ absl::StatusOr<cdl::v1::Disclosure> ParseDisclosureJson(
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number beyond the double range
+    // ("1e999"): both are bad input, never a crash (found by fuzz_cli_json).
     return InputError(
         absl::StrCat("not valid JSON (", e.what(), ") — fix the syntax"));
   }

@@ -177,6 +177,16 @@ TEST(ParseDisclosureJsonTest, RejectsNonObjectsAndBadSyntax) {
   EXPECT_FALSE(ParseDisclosureJson("", "acme").ok());
 }
 
+// Found by tests/fuzz/fuzz_cli_json: nlohmann::json throws out_of_range (not
+// parse_error) for numbers beyond the double range, which used to escape.
+TEST(ParseDisclosureJsonTest, NumbersBeyondTheDoubleRangeAreBadJsonNotACrash) {
+  absl::StatusOr<cdl::v1::Disclosure> d =
+      ParseDisclosureJson(R"({"scope1_tco2e": 1e999})", "acme");
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("not valid JSON"));
+  EXPECT_FALSE(ParseDisclosureJson("52e512e5d", "acme").ok());
+}
+
 TEST(RecordTypeTest, KnowsThePayloadNames) {
   EXPECT_TRUE(IsRecordType("disclosure"));
   EXPECT_TRUE(IsRecordType("product_footprint"));
