@@ -17,6 +17,7 @@
 #include "cli/render.h"
 #include "crypto/hash.h"
 #include "node/verify/authority.h"
+#include "node/verify/json_view.h"
 #include "node/verify/passport.h"
 
 namespace cdl::cli {
@@ -94,48 +95,6 @@ std::string Window(int64_t from, int64_t until) {
   std::string end = until == 0 ? "without end" : cdl::verify::FormatUtc(until);
   if (from == 0) return until == 0 ? end : cdl::StrCat("until ", end);
   return cdl::StrCat(cdl::verify::FormatUtc(from), " to ", end);
-}
-
-json CertificateJson(const cdl::verify::PassportCertificate& c) {
-  return json{{"record_id", HexEncode(c.record_id)},
-              {"certifier", c.certifier},
-              {"certifier_name", c.certifier_name},
-              {"certifier_jurisdiction", c.certifier_jurisdiction},
-              {"standard", c.standard},
-              {"assurance", c.assurance},
-              {"materiality_pct", c.materiality_pct},
-              {"issued_under", c.issued_under},
-              {"valid_from", cdl::verify::FormatUtc(c.valid_from_ms)},
-              {"valid_until", c.valid_until_ms == 0 ? "" : cdl::verify::FormatUtc(c.valid_until_ms)},
-              {"status", c.status},
-              {"counts", c.counts},
-              {"recognised_by", c.recognised_by},
-              {"problems", c.problems}};
-}
-
-json VerdictJson(const cdl::verify::PassportVerdict& v) {
-  const auto& s = v.subject;
-  json subject = {{"record_id", HexEncode(s.record_id)}, {"type", s.type}, {"author", s.author},
-                  {"organisation", s.organisation}};
-  if (s.type == "product_footprint") {
-    subject.update({{"product", s.product}, {"product_ids", s.product_ids}, {"pcf", s.pcf_value},
-                    {"unit", s.pcf_unit}, {"pact_id", s.pact_id}});
-  } else if (s.type == "disclosure") {
-    subject.update({{"period", s.period}, {"scope1_tco2e", s.scope1_tco2e},
-                    {"scope2_location_tco2e", s.scope2_location_tco2e},
-                    {"scope2_market_tco2e", s.scope2_market_tco2e}, {"scope3_tco2e", s.scope3_tco2e}});
-  }
-  json certificates = json::array();
-  for (const auto& c : v.certificates) certificates.push_back(CertificateJson(c));
-  return json{{"verdict", v.valid ? "VALID" : "INVALID"},
-              {"reasons", v.reasons},
-              {"jurisdiction", v.jurisdiction},
-              {"checked_at", cdl::verify::FormatUtc(v.at_ms)},
-              {"checkpoint",
-               {{"height", v.checkpoint_height},
-                {"time", v.checkpoint_height == 0 ? "" : cdl::verify::FormatUtc(v.checkpoint_time_ms)}}},
-              {"subject", subject},
-              {"certificates", certificates}};
 }
 
 void PrintSummary(std::ostream& out, const cdl::verify::PassportVerdict& v) {
@@ -266,7 +225,7 @@ absl::Status RunPassportVerify(const Context& ctx, const PassportVerifyOptions& 
 
   cdl::verify::PassportVerdict verdict = cdl::verify::VerifyPassport(*genesis, *bytes, check);
   if (ctx.json) {
-    *ctx.out << VerdictJson(verdict).dump(2) << "\n";
+    *ctx.out << cdl::verify::PassportVerdictJson(verdict).dump(2) << "\n";
   } else if (verdict.valid) {
     *ctx.out << "VALID  " << options.file << "\n";
     PrintSummary(*ctx.out, verdict);

@@ -81,25 +81,14 @@ absl::Status RunGet(const Context& ctx, const GetOptions& options) {
                                  ", got ", HexEncode(record->id)));
   }
   const cdl::v1::Receipt& receipt = response->receipt();
-  json body = ProtoToHexJson(record->body);
-  json signatures = json::array();
-  for (const auto& sig : record->signed_record.signatures()) {
-    signatures.push_back({{"member", sig.member()},
-                          {"key_id", HexEncode(sig.key_id())},
-                          {"signature", HexEncode(sig.signature())}});
-  }
   if (ctx.json) {
-    *ctx.out << json{{"record_id", HexEncode(record->id)},
-                     {"type", record->type},
-                     {"body", body},
-                     {"signatures", signatures},
-                     {"receipt", ReceiptJson(receipt)},
-                     {"signed_record",
-                      cdl::crypto::Base64Encode(response->signed_record())}}
+    *ctx.out << cdl::verify::RecordJson(*record, receipt,
+                                        response->signed_record())
                     .dump(2)
              << "\n";
     return absl::OkStatus();
   }
+  json body = ProtoToHexJson(record->body);
   const cdl::v1::RecordBody& b = record->body;
   *ctx.out << "record     " << HexEncode(record->id) << "\n"
            << "type       " << record->type << "\n"

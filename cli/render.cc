@@ -12,64 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "cli/errors.h"
 #include "crypto/hash.h"
-#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cdl::cli {
-namespace {
-
-using google::protobuf::Descriptor;
-using google::protobuf::FieldDescriptor;
-using nlohmann::json;
-
-std::string Base64ToHex(const std::string& base64) {
-  absl::StatusOr<std::string> raw = cdl::crypto::Base64Decode(base64);
-  // The protobuf printer always writes canonical padded base64.
-  return raw.ok() ? cdl::crypto::HexEncode(*raw) : base64;
-}
-
-void BytesToHex(const Descriptor* descriptor, json& node) {
-  if (!node.is_object()) return;
-  for (auto& [key, value] : node.items()) {
-    const FieldDescriptor* field = descriptor->FindFieldByName(key);
-    if (field == nullptr) continue;
-    if (field->type() == FieldDescriptor::TYPE_BYTES) {
-      if (value.is_string()) {
-        value = Base64ToHex(value.get<std::string>());
-      } else if (value.is_array()) {
-        for (json& item : value) {
-          if (item.is_string()) item = Base64ToHex(item.get<std::string>());
-        }
-      }
-    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
-      if (value.is_array()) {
-        for (json& item : value) BytesToHex(field->message_type(), item);
-      } else {
-        BytesToHex(field->message_type(), value);
-      }
-    }
-  }
-}
-
-std::string StripPrefix(std::string name, absl::string_view prefix) {
-  if (absl::StartsWith(name, prefix)) name.erase(0, prefix.size());
-  return name;
-}
-
-}  // namespace
-
-json ProtoToHexJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options)
-           .ok()) {
-    return json::object();
-  }
-  json node = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  BytesToHex(message.GetDescriptor(), node);
-  return node;
-}
 
 std::string ProtoToJsonFile(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -92,28 +37,6 @@ absl::Status ProtoFromJsonFile(absl::string_view text,
                                    " JSON file: ", status.ToString()));
   }
   return absl::OkStatus();
-}
-
-std::string StatusName(cdl::v1::RecordStatus status) {
-  return StripPrefix(cdl::v1::RecordStatus_Name(status), "RECORD_");
-}
-
-std::string RejectCodeName(cdl::v1::RejectCode code) {
-  return StripPrefix(cdl::v1::RejectCode_Name(code), "REJECT_");
-}
-
-json ReceiptJson(const cdl::v1::Receipt& receipt) {
-  return json{
-      {"record_id", cdl::crypto::HexEncode(receipt.record_id())},
-      {"status", StatusName(receipt.status())},
-      {"code", RejectCodeName(receipt.code())},
-      {"message", receipt.message()},
-      {"height", receipt.height()},
-      {"index", receipt.index()},
-      {"ledger_index", receipt.ledger_index()},
-      {"author", receipt.author()},
-      {"sequence", receipt.sequence()},
-  };
 }
 
 std::string ReceiptOutcome(const cdl::v1::Receipt& receipt) {

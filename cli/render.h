@@ -12,14 +12,17 @@
 #include "google/protobuf/message.h"
 #include "ledger.pb.h"
 #include "node/verify/genesis.h"
+#include "node/verify/json_view.h"
 #include "nlohmann/json.hpp"
 
 namespace cdl::cli {
 
-// `message` in the protobuf JSON mapping (proto field names), except that
-// every bytes field is lowercase hex instead of base64, so ids match what the
-// CLI prints and accepts elsewhere.
-nlohmann::json ProtoToHexJson(const google::protobuf::Message& message);
+// Shared with the node's HTTP gateway (node/verify/json_view.h):
+// ProtoToHexJson, StatusName, RejectCodeName, ReceiptJson.
+using cdl::verify::ProtoToHexJson;
+using cdl::verify::ReceiptJson;
+using cdl::verify::RejectCodeName;
+using cdl::verify::StatusName;
 
 // The protobuf JSON mapping of `message` (base64 bytes), pretty-printed: the
 // format of files that `cdl` writes and reads back (proofs, checkpoints).
@@ -28,14 +31,6 @@ std::string ProtoToJsonFile(const google::protobuf::Message& message);
 absl::Status ProtoFromJsonFile(absl::string_view json,
                                google::protobuf::Message* message);
 
-// "ACCEPTED", "REJECTED", "ADMITTED".
-std::string StatusName(cdl::v1::RecordStatus status);
-// "INVALID_FIELD", "NONE", ...
-std::string RejectCodeName(cdl::v1::RejectCode code);
-
-// {"record_id": hex, "status": "ACCEPTED", "code": "NONE", "message": ...,
-//  "height": n, "index": n, "ledger_index": n, "author": ..., "sequence": n}
-nlohmann::json ReceiptJson(const cdl::v1::Receipt& receipt);
 // One human line: "ACCEPTED record <hex> at height 5, leaf 3 [author #seq]".
 std::string ReceiptLine(const cdl::v1::Receipt& receipt);
 // Just the outcome: "ACCEPTED at height 5, leaf 3", "REJECTED at height 5:

@@ -324,6 +324,11 @@ void BftOrderer::Loop() {
       network_->Broadcast(msg);
     }
     for (auto& event : run) event();
+    if (!run.empty()) {
+      absl::MutexLock lock(&mu_);
+      stats_.current_round = core_->current_round();
+      stats_.committed_round = core_->committed_head().round;
+    }
   }
 }
 

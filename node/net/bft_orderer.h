@@ -54,7 +54,8 @@ struct BftOptions {
 };
 
 struct BftStats {
-  uint64_t rounds = 0;
+  uint64_t current_round = 0;    // the consensus round this validator is in
+  uint64_t committed_round = 0;  // round of the last consensus block it committed
   uint64_t committed_blocks = 0;
   uint64_t ledger_blocks = 0;
   uint64_t certified_height = 0;

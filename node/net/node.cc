@@ -1,10 +1,12 @@
 #include "node/net/node.h"
 
 #include <chrono>
+#include <optional>
 
 #include "crypto/str_cat.h"
 #include "crypto/hash.h"
 #include "node/verify/genesis.h"
+#include "node/verify/json_view.h"
 #include "spdlog/spdlog.h"
 
 namespace cdl::net {
@@ -73,7 +75,84 @@ Node::Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey 
       options_(std::move(options)),
       clock_(clock),
       mempool_(options_.mempool),
-      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)) {}
+      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)) {
+  RegisterMetrics();
+}
+
+void Node::RegisterMetrics() {
+  MetricRegistry& m = metrics_;
+  auto head = [this] { return ledger_->head(); };
+  m.AddGaugeCallback("cdl_commit_height", "Height of the last committed block",
+                     [head] { return static_cast<double>(head().height()); });
+  m.AddGaugeCallback("cdl_certified_height", "Height of the last block whose commit certificate has a quorum",
+                     [head] { return static_cast<double>(head().certified_height()); });
+  m.AddGaugeCallback("cdl_ledger_size", "Accepted records in the ledger tree",
+                     [head] { return static_cast<double>(head().ledger_size()); });
+  m.AddGaugeCallback("cdl_last_block_time_seconds", "Block time of the last committed block (Unix seconds)",
+                     [head] { return static_cast<double>(head().last_time_ms()) / 1000.0; });
+  m.AddCounterCallback("cdl_blocks_committed_total", "Blocks committed by this node since it started",
+                       [this] { return static_cast<double>(stats().blocks); });
+  m.AddLabeledCounterCallback("cdl_records_total", "Committed records since start, by status", "status", [this] {
+    NodeStats s = stats();
+    return std::vector<std::pair<std::string, double>>{{"accepted", static_cast<double>(s.accepted)},
+                                                       {"rejected", static_cast<double>(s.rejected)}};
+  });
+  instruments_.rejected_by_code =
+      m.AddCounterFamily("cdl_rejected_records_total", "Committed records rejected by a rule, by reject code", "code");
+  m.AddLabeledCounterCallback("cdl_submissions_total",
+                              "Records offered to this node (clients and peers), by admission result", "result",
+                              [this] {
+                                NodeStats s = stats();
+                                return std::vector<std::pair<std::string, double>>{
+                                    {"admitted", static_cast<double>(s.admitted)},
+                                    {"refused", static_cast<double>(s.refused)}};
+                              });
+  instruments_.block_records = m.AddHistogram("cdl_block_records", "Records per committed block",
+                                              MetricRegistry::ExponentialBuckets(1, 4, 8));
+  instruments_.submit_to_commit = m.AddHistogram(
+      "cdl_submit_to_commit_seconds", "Time from admission at this node to the commit of the record's block",
+      MetricRegistry::ExponentialBuckets(0.005, 2, 14));
+  m.AddGaugeCallback("cdl_mempool_records", "Admitted records waiting for a block",
+                     [this] { return static_cast<double>(mempool_.size()); });
+  m.AddGaugeCallback("cdl_validators", "Validators in the genesis",
+                     [this] { return static_cast<double>(ledger_->genesis().validator_count()); });
+  m.AddGaugeCallback("cdl_node_healthy", "1 while the node accepts writes; 0 after a storage or consensus failure",
+                     [this] { return healthy() ? 1.0 : 0.0; });
+  m.AddGaugeCallback("cdl_consensus_round", "Consensus round this validator is in (0 on a single-validator chain)",
+                     [this] { return static_cast<double>(bft_stats().current_round); });
+  m.AddGaugeCallback("cdl_consensus_committed_round", "Round of the last consensus block committed here",
+                     [this] { return static_cast<double>(bft_stats().committed_round); });
+  m.AddCounterCallback("cdl_consensus_blocks_total", "Consensus blocks committed (with or without records)",
+                       [this] { return static_cast<double>(bft_stats().committed_blocks); });
+  m.AddCounterCallback("cdl_checkpoint_votes_total", "Post-execution header signatures received from validators",
+                       [this] { return static_cast<double>(bft_stats().checkpoint_votes); });
+  m.AddCounterCallback("cdl_checkpoint_mismatches_total",
+                       "Validator signatures over a header different from ours (never certified)",
+                       [this] { return static_cast<double>(bft_stats().checkpoint_mismatches); });
+  m.AddCounterCallback("cdl_consensus_rejected_messages_total", "Consensus messages refused by the core",
+                       [this] { return static_cast<double>(bft_stats().rejected_messages); });
+  m.AddCounterCallback("cdl_consensus_equivocations_total", "Equivocation evidence seen from validators",
+                       [this] { return static_cast<double>(bft_stats().equivocations); });
+  // RocksDB properties (summed over columns); absent on the memory store.
+  cdl::storage::Store* store = ledger_->store();
+  auto property = [store](std::string_view name) {
+    return [store, name]() -> std::optional<double> {
+      auto v = store->GetIntProperty(name);
+      return v.ok() ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+    };
+  };
+  m.AddGaugeCallback("cdl_rocksdb_live_data_bytes", "RocksDB estimate of live data size",
+                     property("rocksdb.estimate-live-data-size"));
+  m.AddGaugeCallback("cdl_rocksdb_sst_files_bytes", "RocksDB total size of SST files",
+                     property("rocksdb.total-sst-files-size"));
+  m.AddGaugeCallback("cdl_rocksdb_memtable_bytes", "RocksDB size of all memtables",
+                     property("rocksdb.cur-size-all-mem-tables"));
+  m.AddGaugeCallback("cdl_rocksdb_keys", "RocksDB estimate of the number of keys", property("rocksdb.estimate-num-keys"));
+  m.AddGaugeCallback("cdl_rocksdb_pending_compaction_bytes", "RocksDB estimate of bytes compaction still has to rewrite",
+                     property("rocksdb.estimate-pending-compaction-bytes"));
+  m.AddGaugeCallback("cdl_storage_disk_bytes", "Size of all files in the database directory",
+                     property(cdl::storage::kPropertyDiskBytes));
+}
 
 Node::~Node() { Stop(); }
 
@@ -108,6 +187,12 @@ void Node::OnBlockCommitted(const cdl::v1::Block& block) {
     ++stats_.blocks;
     stats_.accepted += accepted;
     stats_.rejected += block.receipts_size() - accepted;
+  }
+  instruments_.block_records->Observe(block.receipts_size());
+  for (const auto& receipt : block.receipts()) {
+    if (receipt.status() == cdl::v1::RECORD_REJECTED) {
+      instruments_.rejected_by_code->WithLabel(cdl::verify::RejectCodeName(receipt.code()))->Increment();
+    }
   }
   for (const auto& receipt : block.receipts()) Notify(receipt);
 }
@@ -247,20 +332,27 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
   admitted.set_author(author);
   admitted.set_sequence(record->body.sequence());
   std::string id = record->id;
-  if (wait) {
+  {
     absl::MutexLock lock(&mu_);
-    waiters_[id].push_back(Waiter{deadline, std::move(done), admitted});
+    if (wait) waiters_[id].push_back(Waiter{deadline, std::move(done), admitted});
+    // Before the mempool sees it, so a fast commit finds it. Bounded by the
+    // mempool in practice; the cap guards against records leaving it unseen.
+    if (admitted_at_.size() > 1'000'000) admitted_at_.clear();
+    admitted_at_.emplace(id, absl::Now());
   }
   absl::Status added = mempool_.Add(std::move(record));
   if (absl::IsAlreadyExists(added)) added = absl::OkStatus();  // a retry of a pending record
   if (!added.ok()) {
-    if (wait) {
+    {
       absl::MutexLock lock(&mu_);
-      auto it = waiters_.find(id);
-      if (it != waiters_.end()) {
-        done = std::move(it->second.back().done);
-        it->second.pop_back();
-        if (it->second.empty()) waiters_.erase(it);
+      admitted_at_.erase(id);
+      if (wait) {
+        auto it = waiters_.find(id);
+        if (it != waiters_.end()) {
+          done = std::move(it->second.back().done);
+          it->second.pop_back();
+          if (it->second.empty()) waiters_.erase(it);
+        }
       }
     }
     return refuse(added);
@@ -278,12 +370,21 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
 
 void Node::Notify(const cdl::v1::Receipt& receipt) {
   std::vector<Waiter> ready;
+  std::optional<absl::Time> admitted;
   {
     absl::MutexLock lock(&mu_);
+    if (auto a = admitted_at_.find(receipt.record_id()); a != admitted_at_.end()) {
+      admitted = a->second;
+      admitted_at_.erase(a);
+    }
     auto it = waiters_.find(receipt.record_id());
-    if (it == waiters_.end()) return;
-    ready = std::move(it->second);
-    waiters_.erase(it);
+    if (it != waiters_.end()) {
+      ready = std::move(it->second);
+      waiters_.erase(it);
+    }
+  }
+  if (admitted && receipt.height() > 0) {
+    instruments_.submit_to_commit->Observe(absl::ToDoubleSeconds(absl::Now() - *admitted));
   }
   for (auto& w : ready) w.done(receipt);
 }

@@ -26,6 +26,7 @@
 #include "node/ledger/ledger.h"
 #include "node/ledger/mempool.h"
 #include "node/net/bft_orderer.h"
+#include "node/net/metrics.h"
 #include "node/net/worker_pool.h"
 
 namespace cdl::net {
@@ -94,6 +95,12 @@ class Node {
   bool bft() const { return orderer_ != nullptr; }
   BftStats bft_stats() const { return orderer_ ? orderer_->stats() : BftStats{}; }
 
+  // The node's metrics: blocks, records by outcome and reject code, block
+  // sizes, submit->commit latency, ledger head, mempool, consensus and
+  // RocksDB figures. Its callbacks read this node: render it only while the
+  // node exists.
+  MetricRegistry& metrics() { return metrics_; }
+
   // Runs one production step synchronously (tests): takes a batch, executes,
   // commits. Returns the number of records in the block (0 = none ready).
   absl::StatusOr<size_t> ProduceOnce();
@@ -106,6 +113,7 @@ class Node {
   void ProducerLoop();
   void ExpireWaiters(bool all);
   void Notify(const cdl::v1::Receipt& receipt);
+  void RegisterMetrics();
 
   std::unique_ptr<cdl::ledger::Ledger> ledger_;
   cdl::crypto::PrivateKey key_;
@@ -120,6 +128,13 @@ class Node {
   std::atomic<bool> healthy_{true};
   absl::Mutex produce_mu_;  // serialises ProduceOnce
 
+  MetricRegistry metrics_;
+  struct Instruments {
+    Histogram* block_records = nullptr;
+    CounterFamily* rejected_by_code = nullptr;
+    Histogram* submit_to_commit = nullptr;
+  } instruments_;
+
   struct Waiter {
     absl::Time deadline;
     ReceiptCallback done;
@@ -129,6 +144,8 @@ class Node {
   absl::flat_hash_map<std::string, std::vector<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, cdl::crypto::PublicKey> key_cache_ ABSL_GUARDED_BY(mu_);
   NodeStats stats_ ABSL_GUARDED_BY(mu_);
+  // When each pending record was admitted here (for submit_to_commit).
+  absl::flat_hash_map<std::string, absl::Time> admitted_at_ ABSL_GUARDED_BY(mu_);
 };
 
 
