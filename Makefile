@@ -10,7 +10,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build test demo bench asan clean
+.PHONY: all deps configure build test demo bench asan fuzz clean
 
 all: build
 
@@ -45,6 +45,17 @@ asan: deps
 	  LSAN_OPTIONS="suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0" \
 	  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 	  ctest --output-on-failure --timeout 1800 -j$(JOBS) $(ASAN_CTEST_ARGS)
+
+# libFuzzer targets (tests/fuzz/README.md): a clang build with only what they
+# link, then each target for FUZZ_SECONDS on its seed corpus (read only); fails
+# on any crash and prints executions per target.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@command -v clang++ >/dev/null || { echo "make fuzz: needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDL_FUZZ=ON -DCDL_BUILD_TESTS=OFF $(CMAKE_ARGS)
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_all
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
