@@ -14,8 +14,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "crypto/keys.h"
+#include "crypto/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
+#include "node/http/gateway.h"
+#include "node/http/server.h"
 #include "node/ledger/ledger.h"
 #include "node/net/ledger_service.h"
 #include "node/net/rate_limiter.h"
@@ -41,6 +44,7 @@ struct Flags {
   std::string tls_ca;
   std::string tls_cert;
   std::string peer_listen;
+  std::string http;  // HOST:PORT of the HTTP gateway; "off" or empty: none (--dev: 127.0.0.1:7480)
   int base_timeout_ms = 1000;
   bool dev = false;
   size_t max_block_records = 4000;
@@ -118,6 +122,7 @@ absl::Status LoadConfig(const std::string& path, Flags& flags) {
     else if (key == "tls_ca") s = str(flags.tls_ca);
     else if (key == "tls_cert") s = str(flags.tls_cert);
     else if (key == "peer_listen") s = str(flags.peer_listen);
+    else if (key == "http") s = str(flags.http);
     else if (key == "max_block_records" && value.is_number_unsigned()) flags.max_block_records = value.get<size_t>();
     else if (key == "flush_ms" && value.is_number_unsigned()) flags.flush_ms = value.get<int>();
     else if (key == "submit_rate" && value.is_number() && value.get<double>() >= 0) flags.submit_rate = value.get<double>();
@@ -159,6 +164,7 @@ std::string ValidatorIdForKey(const cdl::verify::TrustedGenesis& genesis, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const absl::Time process_start = absl::Now();
   Flags flags;
   CLI::App app{"cdl-node: a validator of the Carbon Disclosure Ledger"};
   app.add_option("--config", flags.config, "JSON config file (keys: data_dir, listen, genesis, key, ...)");
@@ -170,6 +176,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", flags.tls_ca, "Cluster CA certificate (PEM) trusted for peer mTLS");
   app.add_option("--tls-cert", flags.tls_cert, "This validator's certificate (PEM, issued by the cluster CA for --key)");
   app.add_option("--peer-listen", flags.peer_listen, "Peer protocol address (default: this validator's genesis address)");
+  app.add_option("--http", flags.http,
+                 "HTTP gateway address HOST:PORT (health, metrics, JSON API, web explorer); 'off' disables it "
+                 "(default: off, or 127.0.0.1:7480 with --dev)");
   app.add_option("--base-timeout-ms", flags.base_timeout_ms, "Consensus round timeout before backoff")->capture_default_str();
   app.add_flag("--dev", flags.dev, "One embedded validator with a generated genesis and founder key");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")->capture_default_str();
@@ -200,6 +209,7 @@ int main(int argc, char** argv) {
       else if (name == "--tls-ca") flags.tls_ca = from_file.tls_ca;
       else if (name == "--tls-cert") flags.tls_cert = from_file.tls_cert;
       else if (name == "--peer-listen") flags.peer_listen = from_file.peer_listen;
+      else if (name == "--http") flags.http = from_file.http;
       else if (name == "--submit-rate") flags.submit_rate = from_file.submit_rate;
     }
   }
@@ -291,12 +301,43 @@ int main(int argc, char** argv) {
 
   (*node)->Start();
   cdl::v1::LedgerHead head = (*node)->ledger().head();
+  // The HTTP gateway reads the node; it stops before the node does.
+  std::unique_ptr<cdl::http::Gateway> gateway;
+  std::unique_ptr<cdl::http::HttpServer> http_server;
+  // --dev's default address is best effort (several dev nodes may run at
+  // once); an address given with --http must be served.
+  const bool http_by_default = flags.dev && flags.http.empty();
+  if (http_by_default) flags.http = "127.0.0.1:7480";
+  if (!flags.http.empty() && flags.http != "off") {
+    cdl::http::GatewayOptions http_options;
+    http_options.process_start = process_start;
+    if (transport) {
+      http_options.connected_peers = [t = transport.get()] { return t->stats().connected_peers; };
+    }
+    gateway = std::make_unique<cdl::http::Gateway>(node->get(), std::move(http_options));
+    auto started = cdl::http::HttpServer::Start(gateway.get(), flags.http);
+    if (!started.ok() && http_by_default) {
+      spdlog::warn("no HTTP gateway: {} (pass --http HOST:PORT to choose another address)",
+                   std::string(started.status().message()));
+      gateway.reset();
+    } else if (!started.ok()) {
+      server->Shutdown(std::chrono::system_clock::now());
+      (*node)->Stop();
+      if (transport) transport->Stop();
+      return Fail(cdl::StrCat("--http: ", started.status().message()));
+    } else {
+      http_server = *std::move(started);
+      spdlog::info("HTTP gateway on http://{}/ (port {})", flags.http, http_server->port());
+    }
+  }
+
   spdlog::info("cdl-node {} serving chain {} on {} (height {}, ledger size {})", flags.validator_id,
                (*node)->ledger().chain_id(), flags.listen, head.height(), head.ledger_size());
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("signal {} received, shutting down", signal_number);
+  if (http_server) http_server->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*node)->Stop();
   if (transport) transport->Stop();

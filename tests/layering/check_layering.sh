@@ -20,11 +20,13 @@ forbid() {
 }
 
 forbid crypto 'node/|cli/|proto|google/protobuf|grpc|rocksdb|.*\.pb\.h' "crypto depends on OpenSSL only"
-forbid node/storage 'node/(verify|ledger|consensus|net)/|cli/|grpc|.*\.pb\.h|crypto/keys' "storage depends on RocksDB only"
-forbid node/verify 'node/(storage|ledger|consensus|net)/|cli/|grpc|rocksdb' "verify depends on crypto and proto only"
-forbid node/ledger 'node/(consensus|net)/|cli/|grpc' "ledger depends on verify and storage"
-forbid node/consensus 'node/(storage|ledger|net)/|cli/|grpc|rocksdb|thread|chrono|mutex|absl/synchronization' "consensus core is pure: no I/O, threads or clock"
-forbid cli 'node/(storage|ledger|consensus|net)/|rocksdb' "the CLI never links storage or consensus"
+forbid node/storage 'node/(verify|ledger|consensus|net|http)/|cli/|grpc|.*\.pb\.h|crypto/keys|httplib' "storage depends on RocksDB only"
+forbid node/verify 'node/(storage|ledger|consensus|net|http)/|cli/|grpc|rocksdb|httplib' "verify depends on crypto and proto only"
+forbid node/ledger 'node/(consensus|net|http)/|cli/|grpc|httplib' "ledger depends on verify and storage"
+forbid node/consensus 'node/(storage|ledger|net|http)/|cli/|grpc|rocksdb|thread|chrono|mutex|absl/synchronization|httplib' "consensus core is pure: no I/O, threads or clock"
+forbid node/net 'node/http/|cli/|httplib' "net (node, gRPC service) knows nothing of the HTTP gateway above it"
+forbid node/http 'cli/|grpc|rocksdb|node/storage/rocks|service\.grpc' "the HTTP gateway reads the node; no CLI, gRPC or storage engine"
+forbid cli 'node/(storage|ledger|consensus|net|http)/|rocksdb|httplib' "the CLI never links storage, consensus or the node's gateway"
 
 # The linked CLI binary must not contain RocksDB or ledger code.
 if [ ! -x "$cli_bin" ]; then
