@@ -227,7 +227,10 @@
         ? 'accredited in ' + c.issued_under
         : 'issued under ' + c.issued_under + ' accreditation, recognised in ' + verdict.jurisdiction +
           ' by agreement of ' + c.recognised_by;
-      const validity = c.valid_until ? c.valid_from + ' to ' + c.valid_until : 'from ' + c.valid_from;
+      // A window that opens at 0 opens when the certificate was accepted.
+      const from = c.valid_from.startsWith('1970-01-01T00:00:00') ? '' : c.valid_from;
+      const validity = from && c.valid_until ? from + ' to ' + c.valid_until
+        : c.valid_until ? 'until ' + c.valid_until : from ? 'from ' + from : 'without end';
       lines.push({certifier, recognition, standard: c.standard, assurance: c.assurance, validity});
     }
     return lines;
