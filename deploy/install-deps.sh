@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libabsl-dev
   libcpp-httplib-dev libqrencode-dev libpng-dev
   procps psmisc curl python3
+  clang libclang-rt-14-dev
   prometheus chromium nodejs npm
 )
 
