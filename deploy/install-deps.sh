@@ -13,6 +13,7 @@ PACKAGES=(
   procps psmisc curl python3
   clang libclang-rt-14-dev
   prometheus chromium nodejs npm
+  python3-yaml python3-kubernetes systemd
 )
 
 # A Node.js from elsewhere (e.g. NodeSource's nodejs) bundles npm and
