@@ -14,6 +14,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   prometheus chromium nodejs npm
   python3-yaml python3-kubernetes systemd
+  etcd-server etcd-client
 )
 
 # A Node.js from elsewhere (e.g. NodeSource's nodejs) bundles npm and
