@@ -567,6 +567,24 @@ TEST_F(GatewayTest, WebPageIsServedWholeFromTheNode) {
   }
 }
 
+TEST_F(GatewayTest, ServerStartsAndStopsPromptlyAndRefusesATakenPort) {
+  for (int i = 0; i < 20; ++i) {
+    auto server = HttpServer::Start(gateway_.get(), "127.0.0.1:0");
+    ASSERT_TRUE(server.ok()) << server.status();
+    (*server)->Stop();  // must not hang, however early
+  }
+  auto taken = HttpServer::Start(gateway_.get(), "127.0.0.1:" + std::to_string(server_->port()));
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(HttpServerTest, ParseHostPort) {
+  EXPECT_EQ(*ParseHostPort("127.0.0.1:7480"), std::make_pair(std::string("127.0.0.1"), 7480));
+  EXPECT_EQ(*ParseHostPort("[::1]:0"), std::make_pair(std::string("::1"), 0));
+  for (const char* bad : {"", "7480", ":7480", "host:", "host:port", "host:70000", "host:-1", "[]:1"}) {
+    EXPECT_EQ(ParseHostPort(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 // A validator of a 4-validator chain is ready only with a quorum of peers.
 TEST(GatewayReadinessTest, ClusterValidatorNeedsAQuorumOfPeers) {
   struct NullNetwork : cdl::net::PeerNetwork {

@@ -1,5 +1,8 @@
 #include "node/http/server.h"
 
+#include <sys/socket.h>
+
+#include <chrono>
 #include <exception>
 
 #include "absl/strings/numbers.h"
@@ -99,6 +102,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, 
   svr.set_write_timeout(5, 0);
   svr.set_keep_alive_max_count(100);
   svr.set_keep_alive_timeout(5);
+  // The library's default sets SO_REUSEPORT, which would let a second node
+  // bind the same port and silently share its connections. SO_REUSEADDR
+  // alone allows a quick restart but refuses a port someone listens on.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   auto serve = [gateway](const httplib::Request& req, httplib::Response& res) {
     ToHttplib(gateway->Handle(FromHttplib(req)), res);
@@ -140,6 +150,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, 
     server->port_ = port;
   }
   server->thread_ = std::thread([s = server->server_.get()] { s->listen_after_bind(); });
+  // The library's stop() is lost if it comes before its accept loop runs:
+  // return only once it does, so Stop() always ends the thread.
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!svr.is_running()) return absl::InternalError(cdl::StrCat("the HTTP server on ", address, " did not start"));
   return server;
 }
 
