@@ -29,172 +29,27 @@ Usage: audit_cli_test.py --node PATH/cdl-node --cdl PATH/cdl [--keep]
 Standard library only.
 """
 
-import argparse
 import base64
 import csv
-import ctypes
-import datetime
 import io
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-RPC_TIMEOUT_S = 60
-READY_TIMEOUT_S = 30
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from cdltest import GenesisTest, check, date_in, free_port, run_main  # noqa: E402
+
 CHAIN_ID = "cdl-audit-e2e"
 PARK = "sip-park"
 STANDARD = "ISO 14064-3"
 STATEMENT_HASH = "ab" * 32
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def die_with_parent():
-    """Runs in the node's child process: SIGKILL it if this script dies."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def date_in(days):
-    """A date `days` from today (UTC), as `cdl` accepts it."""
-    today = datetime.datetime.now(datetime.timezone.utc).date()
-    return (today + datetime.timedelta(days=days)).isoformat()
-
-
-class Node:
-    def __init__(self, binary, net_dir, port, log_path):
-        self.binary = binary
-        self.net_dir = net_dir
-        self.address = "127.0.0.1:%d" % port
-        self.log_path = log_path
-        self.proc = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [self.binary, "--data-dir", os.path.join(self.net_dir, "node"),
-             "--listen", self.address,
-             "--genesis", os.path.join(self.net_dir, "genesis.json"),
-             "--key", os.path.join(self.net_dir, "validator-0.key")],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent)
-        log.close()
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop_hard(self):
-        if self.running():
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    def log_tail(self, lines=20):
-        try:
-            with open(self.log_path, "r", errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-class Cdl:
-    def __init__(self, binary, node_address):
-        self.binary = binary
-        self.node = node_address
-
-    def run(self, *args, expect=0, node=True):
-        cmd = [self.binary] + list(args)
-        env = dict(os.environ)
-        if node:
-            env["CDL_NODE"] = self.node
-        else:
-            # Offline: nothing may be fetched (the address answers nobody).
-            env["CDL_NODE"] = "127.0.0.1:1"
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env,
-                           timeout=RPC_TIMEOUT_S, stdin=subprocess.DEVNULL)
-        shown = " ".join(os.path.basename(c) if i == 0 else c
-                         for i, c in enumerate(cmd))
-        if expect is not None and p.returncode != expect:
-            raise Failure("`%s` exited %d, expected %d\nstdout: %s\nstderr: %s"
-                          % (shown, p.returncode, expect, p.stdout, p.stderr))
-        if p.returncode != 0:
-            # Errors are one line on stderr: "cdl: ...".
-            check(p.stderr.startswith("cdl: ") and p.stderr.count("\n") == 1,
-                  "`%s` should print one error line, got: %r"
-                  % (shown, p.stderr))
-        return p
-
-    def json(self, *args, expect=0, node=True):
-        p = self.run(*(list(args) + ["--json"]), expect=expect, node=node)
-        try:
-            return json.loads(p.stdout)
-        except ValueError as e:
-            raise Failure("`cdl %s --json` printed no JSON (%s): %r"
-                          % (" ".join(args), e, p.stdout))
-
-
-class Test:
+class Test(GenesisTest):
     def __init__(self, args):
-        self.work = tempfile.mkdtemp(prefix="cdl_audit_e2e_")
-        self.net = os.path.join(self.work, "net")
-        self.node = Node(args.node, self.net, free_port(),
-                         os.path.join(self.work, "node.log"))
-        self.cdl = Cdl(args.cdl, self.node.address)
-        self.step_no = 0
-        self.ids = {}
-
-    def path(self, name):
-        return os.path.join(self.work, name)
-
-    def key(self, member):
-        founder = os.path.join(self.net, member + ".key")
-        return founder if os.path.exists(founder) else self.path(member + ".key")
-
-    def signer(self, member):
-        return ["--as", member, "--key", self.key(member)]
-
-    def step(self, text):
-        self.step_no += 1
-        print("[%2d] %s" % (self.step_no, text), flush=True)
-
-    def wait_ready(self):
-        deadline = time.time() + READY_TIMEOUT_S
-        while time.time() < deadline:
-            if not self.node.running():
-                raise Failure("cdl-node exited with %s before answering:\n%s"
-                              % (self.node.proc.returncode,
-                                 self.node.log_tail()))
-            p = self.cdl.run("status", "--json", expect=None)
-            if p.returncode == 0:
-                return json.loads(p.stdout)
-            time.sleep(0.1)
-        raise Failure("cdl-node did not answer `cdl status` within %d s:\n%s"
-                      % (READY_TIMEOUT_S, self.node.log_tail()))
-
-    def accepted(self, receipt, what):
-        check(receipt.get("status") == "ACCEPTED" and
-              receipt.get("code") == "NONE" and
-              len(receipt.get("record_id", "")) == 64,
-              "%s: expected ACCEPTED, got %r" % (what, receipt))
-        return receipt["record_id"]
+        super().__init__(args, "cdl_audit_e2e_")
 
     # ---- the scenario -----------------------------------------------------
 
@@ -601,39 +456,7 @@ class Test:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--node", required=True, help="cdl-node binary")
-    parser.add_argument("--cdl", required=True, help="cdl binary")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder")
-    args = parser.parse_args()
-
-    test = Test(args)
-
-    def on_signal(signum, frame):
-        test.node.stop_hard()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    ok = False
-    try:
-        test.run()
-        ok = True
-        print("PASS: %d steps" % test.step_no)
-    except Failure as e:
-        print("FAIL at step %d: %s" % (test.step_no, e), file=sys.stderr)
-        print("node log (tail):\n%s" % test.node.log_tail(), file=sys.stderr)
-    except subprocess.TimeoutExpired as e:
-        print("FAIL at step %d: timed out: %s" % (test.step_no, e),
-              file=sys.stderr)
-    finally:
-        test.node.stop_hard()
-        if ok and not args.keep:
-            shutil.rmtree(test.work, ignore_errors=True)
-        else:
-            print("work folder kept: %s" % test.work, file=sys.stderr)
-    return 0 if ok else 1
+    return run_main(Test, __doc__.splitlines()[0], ())
 
 
 if __name__ == "__main__":
