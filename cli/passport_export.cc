@@ -229,6 +229,7 @@ absl::StatusOr<ExportedPassport> Builder::Build(std::string_view subject_id) {
       agreements = *std::move(found);
       agreements_loaded = true;
     }
+    bool linked = false;
     for (const auto& a : agreements) {
       const auto& ra = a.body.recognition_agreement();
       bool links = (ra.jurisdiction_a() == c.jurisdiction() && ra.jurisdiction_b() == jurisdiction_) ||
@@ -237,8 +238,14 @@ absl::StatusOr<ExportedPassport> Builder::Build(std::string_view subject_id) {
       auto in = Add(a.signed_record.SerializeAsString(), false, "recognition agreement");
       if (!in.ok()) return in.status();
       if (*in) {
+        linked = true;
         if (auto s = AddStatus(cdl::verify::RecordStateKey(a.id)); !s.ok()) return s;
       }
+    }
+    if (!linked) {
+      out_.notes.push_back(cdl::StrCat("no recognition agreement for ", c.standard(), " links ", c.jurisdiction(),
+                                       " and ", jurisdiction_, " in checkpoint ", header_.height(),
+                                       ": certificate ", Short(cert.id), " will not count in ", jurisdiction_));
     }
   }
   if (out_.certificates == 0) {

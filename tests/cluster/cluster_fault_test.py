@@ -108,7 +108,16 @@ def certify_and_export(c, work, park_key, failures):
                      "-o", agreement), "recognise create")
     must(*c.cdl_json(c.nodes[0], "recognise", "cosign", agreement, "--as", "acc-eu", "--key", key("acc-eu")),
          "recognise cosign")
-    must(*c.cdl_json(c.nodes[1], "recognise", "submit", agreement), "recognise submit on node 2")
+    out = must(*c.cdl_json(c.nodes[1], "recognise", "submit", agreement), "recognise submit on node 2")
+    # Node 3 may still be a block behind node 2: export once it has the agreement.
+    deadline = time.time() + 30
+    while True:
+        rc, got, _ = c.cdl_json(c.nodes[2], "get", out["record_id"], timeout=10)
+        if rc == 0 and got and got.get("receipt", {}).get("status") == "ACCEPTED":
+            break
+        if time.time() > deadline:
+            raise RuntimeError("node 3 did not apply the agreement within 30 s")
+        time.sleep(0.2)
     passport = os.path.join(work, "passport.cdlp")
     out = must(*c.cdl_json(c.nodes[2], "passport", "export", "--footprint", footprint,
                            "--for-jurisdiction", "EU", "-o", passport), "passport export from node 3")

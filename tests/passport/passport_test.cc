@@ -311,6 +311,11 @@ TEST_F(PassportTest, WrongJurisdictionIsInvalid) {
   PassportVerdict v = Verify(p, "US");
   EXPECT_FALSE(v.valid);
   EXPECT_TRUE(InvalidBecause(v, "US"));
+  // Exporting for a jurisdiction no agreement reaches says so up front.
+  LedgerSource source(ledger_.ledger());
+  auto us = cdl::cli::BuildPassport(source, footprint_, "US");
+  ASSERT_TRUE(us.ok()) << us.status();
+  EXPECT_THAT(us->notes, ::testing::Contains(HasSubstr("no recognition agreement for ISO 14067 links CN and US")));
 }
 
 TEST_F(PassportTest, RevokedCertificateIsInvalidWithWhoAndWhy) {
