@@ -34,6 +34,7 @@
 #include "tests/fuzz/fuzz_input.h"
 #include "tests/fuzz/merkle_input.h"
 #include "tests/fuzz/world.h"
+#include "tests/passport/passport_fixture.h"
 
 namespace cdl::fuzz {
 namespace {
@@ -61,44 +62,6 @@ void Write(const std::string& target, const std::string& name, const std::string
   if (!out) Die("cannot write " + (g_out / target / name).string());
   ++g_written;
 }
-
-// PassportSource over the world's ledger (as tests/passport does).
-class LedgerSource : public cdl::cli::PassportSource {
- public:
-  explicit LedgerSource(cdl::ledger::Ledger& ledger) : ledger_(ledger) {}
-  absl::StatusOr<cdl::v1::Checkpoint> Checkpoint(uint64_t) override { return ledger_.GetCheckpoint(0); }
-  absl::StatusOr<uint64_t> CommittedHeight() override { return ledger_.head().height(); }
-  absl::StatusOr<std::string> Record(std::string_view id) override { return ledger_.GetRecord(id); }
-  absl::StatusOr<cdl::v1::InclusionProof> Inclusion(std::string_view id, uint64_t size) override {
-    auto p = ledger_.GetInclusionProof(id, size);
-    if (!p.ok()) return p.status();
-    return p->first;
-  }
-  absl::StatusOr<cdl::v1::StateProof> State(std::string_view key, uint64_t height) override {
-    auto p = ledger_.GetStateProof(key, height);
-    if (!p.ok()) return p.status();
-    return p->first;
-  }
-  absl::StatusOr<cdl::v1::MemberState> Member(std::string_view id) override { return ledger_.GetMember(id); }
-  absl::StatusOr<std::vector<std::string>> Records(std::string_view member, std::string_view type) override {
-    std::vector<std::string> out;
-    cdl::ledger::QueryFilter filter{.member = std::string(member), .record_type = std::string(type)};
-    while (true) {
-      auto page = ledger_.Query(filter);
-      if (!page.ok()) return page.status();
-      for (const auto& e : page->entries) {
-        auto record = ledger_.GetRecord(e.record_id);
-        if (!record.ok()) return record.status();
-        out.push_back(*std::move(record));
-      }
-      if (page->next_page_token.empty()) return out;
-      filter.page_token = page->next_page_token;
-    }
-  }
-
- private:
-  cdl::ledger::Ledger& ledger_;
-};
 
 // --- fuzz_record: records that the world's ledger would accept next ---
 void RecordSeeds(World& w) {
@@ -186,7 +149,7 @@ void RecordSeeds(World& w) {
 
 // --- fuzz_passport: real passports ---
 void PassportSeeds(World& w) {
-  LedgerSource source(*w.ledger);
+  cdl::passport_testing::LedgerSource source(*w.ledger);
   struct Spec {
     const char* name;
     std::string subject;
