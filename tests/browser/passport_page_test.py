@@ -20,48 +20,23 @@ Standard library only.
 """
 
 import argparse
-import ctypes
-import datetime
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from cdltest import Failure, check, free_port, die_with_parent, date_in  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHAIN_ID = "cdl-browser"
 STANDARD = "ISO 14067"
 TIMEOUT_S = 60
-
-
-class Failure(Exception):
-    pass
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def die_with_parent():
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def date_in(days):
-    today = datetime.datetime.now(datetime.timezone.utc).date()
-    return (today + datetime.timedelta(days=days)).isoformat()
 
 
 class Test:
