@@ -18,44 +18,22 @@ Usage: cli_single_node_test.py --node PATH/cdl-node --cdl PATH/cdl
 Standard library only.
 """
 
-import argparse
 import base64
-import ctypes
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from cdltest import Failure, check, die_with_parent, free_port, run_main  # noqa: E402
+
 TESTDATA = os.path.join(HERE, "testdata")
 RPC_TIMEOUT_S = 60
 READY_TIMEOUT_S = 30
-
-
-class Failure(Exception):
-    pass
-
-
-def check(condition, what):
-    if not condition:
-        raise Failure(what)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def die_with_parent():
-    """Runs in the node's child process: SIGKILL it if this script dies."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class Node:
@@ -483,40 +461,8 @@ class Test:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--node", required=True, help="cdl-node binary")
-    parser.add_argument("--cdl", required=True, help="cdl binary")
-    parser.add_argument("--pact-dir", help="tests/testdata/pact (optional)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder")
-    args = parser.parse_args()
-
-    test = Test(args)
-
-    def on_signal(signum, frame):
-        test.node.stop_hard()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    ok = False
-    try:
-        test.run()
-        ok = True
-        print("PASS: %d steps" % test.step_no)
-    except Failure as e:
-        print("FAIL at step %d: %s" % (test.step_no, e), file=sys.stderr)
-        print("node log (tail):\n%s" % test.node.log_tail(), file=sys.stderr)
-    except subprocess.TimeoutExpired as e:
-        print("FAIL at step %d: timed out: %s" % (test.step_no, e),
-              file=sys.stderr)
-    finally:
-        test.node.stop_hard()
-        if ok and not args.keep:
-            shutil.rmtree(test.work, ignore_errors=True)
-        else:
-            print("work folder kept: %s" % test.work, file=sys.stderr)
-    return 0 if ok else 1
+    return run_main(Test, __doc__.splitlines()[0],
+                    (("--pact-dir", "tests/testdata/pact (optional)"),))
 
 
 if __name__ == "__main__":
