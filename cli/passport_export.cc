@@ -6,6 +6,7 @@
 
 #include "crypto/str_cat.h"
 #include "crypto/hash.h"
+#include "node/verify/authority.h"
 #include "node/verify/passport.h"
 #include "node/verify/record.h"
 #include "node/verify/state_entry.h"
@@ -15,11 +16,6 @@ namespace {
 
 using cdl::crypto::HexEncode;
 using cdl::verify::ParsedRecord;
-
-template <typename Strings>
-bool Contains(const Strings& list, std::string_view value) {
-  return std::any_of(list.begin(), list.end(), [&](const std::string& s) { return s == value; });
-}
 
 std::string Short(std::string_view id) { return HexEncode(id.substr(0, 8)); }
 
@@ -211,10 +207,7 @@ absl::StatusOr<ExportedPassport> Builder::Build(std::string_view subject_id) {
     if (!accreditations.ok()) return accreditations.status();
     for (const auto& a : *accreditations) {
       const auto& acc = a.body.accreditation();
-      if (acc.certifier() != certifier || !Contains(acc.standards(), c.standard()) ||
-          !Contains(acc.jurisdictions(), c.jurisdiction())) {
-        continue;
-      }
+      if (!cdl::verify::AccreditationCovers(acc, certifier, c.standard(), c.jurisdiction())) continue;
       auto in = Add(a.signed_record.SerializeAsString(), false, "accreditation");
       if (!in.ok()) return in.status();
       if (*in) {
@@ -232,9 +225,7 @@ absl::StatusOr<ExportedPassport> Builder::Build(std::string_view subject_id) {
     bool linked = false;
     for (const auto& a : agreements) {
       const auto& ra = a.body.recognition_agreement();
-      bool links = (ra.jurisdiction_a() == c.jurisdiction() && ra.jurisdiction_b() == jurisdiction_) ||
-                   (ra.jurisdiction_b() == c.jurisdiction() && ra.jurisdiction_a() == jurisdiction_);
-      if (!links || !Contains(ra.standards(), c.standard())) continue;
+      if (!cdl::verify::AgreementCovers(ra, c.jurisdiction(), jurisdiction_, c.standard())) continue;
       auto in = Add(a.signed_record.SerializeAsString(), false, "recognition agreement");
       if (!in.ok()) return in.status();
       if (*in) {

@@ -50,12 +50,20 @@ std::string WindowProblem(std::string_view what, int64_t from, int64_t until, in
   return "";
 }
 
-bool CoversScope(const cdl::v1::Accreditation& a, std::string_view certifier, std::string_view standard,
-                 std::string_view jurisdiction) {
+
+}  // namespace
+
+bool AccreditationCovers(const cdl::v1::Accreditation& a, std::string_view certifier, std::string_view standard,
+                         std::string_view jurisdiction) {
   return a.certifier() == certifier && Contains(a.standards(), standard) && Contains(a.jurisdictions(), jurisdiction);
 }
 
-}  // namespace
+bool AgreementCovers(const cdl::v1::RecognitionAgreement& ra, std::string_view j1, std::string_view j2,
+                     std::string_view standard) {
+  bool between = j1 != j2 && ((ra.jurisdiction_a() == j1 && ra.jurisdiction_b() == j2) ||
+                              (ra.jurisdiction_a() == j2 && ra.jurisdiction_b() == j1));
+  return between && Contains(ra.standards(), standard);
+}
 
 std::string FormatUtc(int64_t ms) {
   int64_t secs = FloorDiv(ms, 1000);
@@ -122,7 +130,7 @@ absl::Status CheckAccredited(std::span<const AccreditationRef> accreditations, s
   }
   std::vector<std::string> reasons;
   for (const AccreditationRef& ref : accreditations) {
-    if (!CoversScope(*ref.accreditation, certifier, standard, jurisdiction)) continue;
+    if (!AccreditationCovers(*ref.accreditation, certifier, standard, jurisdiction)) continue;
     absl::Status s = CheckAccreditation(*ref.accreditation, *ref.status, certifier, standard, jurisdiction, time_ms);
     if (s.ok()) return s;
     reasons.emplace_back(s.message());

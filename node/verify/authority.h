@@ -47,6 +47,13 @@ absl::Status CheckAccreditation(const cdl::v1::Accreditation& accreditation,
                                 std::string_view standard, std::string_view jurisdiction,
                                 int64_t time_ms);
 
+// Scope only (no status, no time): whether `accreditation` names `certifier`
+// and lists `standard` and `jurisdiction`. Used to pick the accreditations
+// that matter for a certificate, by the ledger, the passport exporter and
+// the passport verifier alike.
+bool AccreditationCovers(const cdl::v1::Accreditation& accreditation, std::string_view certifier,
+                         std::string_view standard, std::string_view jurisdiction);
+
 struct AccreditationRef {
   const cdl::v1::Accreditation* accreditation = nullptr;
   const cdl::v1::StateEntry* status = nullptr;
@@ -70,6 +77,12 @@ absl::Status CheckRecognition(const cdl::v1::RecognitionAgreement& agreement,
                               std::string_view issuer_jurisdiction,
                               std::string_view verifier_jurisdiction, std::string_view standard,
                               int64_t time_ms);
+
+// Scope only (no direction, status or time): whether `agreement` is between
+// two different jurisdictions `j1` and `j2` (either way round) and lists
+// `standard`. CheckRecognition then judges direction, status and window.
+bool AgreementCovers(const cdl::v1::RecognitionAgreement& agreement, std::string_view j1, std::string_view j2,
+                     std::string_view standard);
 
 struct AgreementRef {
   const cdl::v1::RecognitionAgreement* agreement = nullptr;

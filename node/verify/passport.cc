@@ -62,11 +62,6 @@ bool IsAccreditingRole(cdl::v1::Role role) {
   return role == cdl::v1::ROLE_ACCREDITOR || role == cdl::v1::ROLE_REGULATOR;
 }
 
-template <typename Strings>
-bool Contains(const Strings& list, std::string_view value) {
-  return std::any_of(list.begin(), list.end(), [&](const std::string& s) { return s == value; });
-}
-
 // A member as the passport proves it: registration and every key it had.
 struct KnownMember {
   cdl::v1::MemberRegistration registration;
@@ -282,9 +277,8 @@ void Verifier::LoadMembers() {
 }
 
 void Verifier::VerifySignatures() {
-  // Registrations and rotations are marked used when a used record's signer
-  // needs them, so this runs to a fixed point from the records the checks use;
-  // here every record's signatures are simply verified once.
+  // Every record's signatures, once. (Which registrations and rotations are
+  // needed is decided later, by MarkSigners from the records the checks use.)
   for (int i = 0; i < static_cast<int>(items_.size()); ++i) {
     Item& item = items_[i];
     if (!item.parsed) continue;
@@ -472,10 +466,7 @@ void Verifier::CheckCertificate(int index) {
     Item& a = items_[i];
     if (!a.parsed || !a.rec.body.has_accreditation()) continue;
     const auto& acc = a.rec.body.accreditation();
-    if (acc.certifier() != out.certifier || !Contains(acc.standards(), c.standard()) ||
-        !Contains(acc.jurisdictions(), c.jurisdiction())) {
-      continue;
-    }
+    if (!AccreditationCovers(acc, out.certifier, c.standard(), c.jurisdiction())) continue;
     a.used = true;
     MarkSigners(a, members_, items_);
     if (!a.verified) continue;
@@ -515,15 +506,10 @@ void Verifier::CheckCertificate(int index) {
     Item& a = items_[i];
     if (!a.parsed || !a.rec.body.has_recognition_agreement()) continue;
     const auto& ra = a.rec.body.recognition_agreement();
-    auto links = [&](const std::string& j) {
-      return j != c.jurisdiction() &&
-             ((ra.jurisdiction_a() == c.jurisdiction() && ra.jurisdiction_b() == j) ||
-              (ra.jurisdiction_b() == c.jurisdiction() && ra.jurisdiction_a() == j));
-    };
     // Agreements towards the jurisdiction the passport was made for belong
     // in it even when a verifier checks it for another one (e.g. at home).
-    bool for_target = links(target);
-    if ((!for_target && !links(passport_.jurisdiction())) || !Contains(ra.standards(), c.standard())) continue;
+    bool for_target = AgreementCovers(ra, c.jurisdiction(), target, c.standard());
+    if (!for_target && !AgreementCovers(ra, c.jurisdiction(), passport_.jurisdiction(), c.standard())) continue;
     a.used = true;
     MarkSigners(a, members_, items_);
     if (!a.verified) continue;
