@@ -9,7 +9,8 @@
 # N is 1-4. `kill` sends SIGKILL. `start` returns once every node answers
 # `cdl status`. cdl-node and cdl are taken from $PATH first, then from
 # ${CDL_BUILD_DIR:-build}. Ports: CDL_CLUSTER_PORT (default 7400) + N for the
-# client API, + 100 + N - 1 for the peer protocol.
+# client API, + 100 + N - 1 for the peer protocol, chosen when the cluster is
+# created; later commands on DIR reuse them (from nodes.txt).
 set -euo pipefail
 
 cmd=${1:-}
@@ -35,10 +36,16 @@ find_bin() {
 }
 NODE=$(find_bin cdl-node)
 CDL=$(find_bin cdl)
-base=${CDL_CLUSTER_PORT:-7400}
-client_port() { echo $((base + $1)); }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
+# An existing cluster keeps the ports it was created with (nodes.txt), so
+# `restart N` or `start` later need no CDL_CLUSTER_PORT.
+if [ -s "$dir/nodes.txt" ]; then
+  base=$(( $(head -1 "$dir/nodes.txt" | sed 's/.*://') - 1 ))
+else
+  base=${CDL_CLUSTER_PORT:-7400}
+fi
+client_port() { echo $((base + $1)); }
 
 init() {
   [ -f "$dir/genesis.json" ] && return
