@@ -14,6 +14,12 @@ using cdl::storage::AppendU64BE;
 using cdl::storage::EncodeU64BE;
 
 constexpr std::string_view kHeadKey = "head";
+// Version of the secondary indexes in kIndexColumn. 2 added the certificate
+// standard ('S'), status ('s') and position ('P') indexes; Initialise builds
+// them for certificates committed by an older version.
+constexpr std::string_view kIndexVersionKey = "index_version";
+constexpr std::string_view kIndexVersion = "2";
+constexpr std::string_view kCertificateType = "certificate";
 constexpr uint32_t kMaxPageSize = 1000;
 constexpr size_t kMaxScanPerQuery = 20000;
 
@@ -23,7 +29,11 @@ std::string MerkleKey(int level, uint64_t index) {
   return key;
 }
 
-// Index keys: <tag><value>\0<u64be height><u32be index>. Values never hold \0.
+// Index keys: <tag><value>\0<u64be height><u32be index> -> record id. Values never hold \0.
+//   z: every accepted record    t: record type    m: author and subject member
+//   p: period    k: park    S: certificate standard
+//   s: certificate status (EntryStatus name), moved when the status changes
+// and 'P'<record id> -> <position> of each certificate (to find its 's' entry).
 std::string IndexPrefix(char tag, std::string_view value) {
   std::string key(1, tag);
   key.append(value);
@@ -35,6 +45,20 @@ std::string Position(uint64_t height, uint32_t index) {
   AppendU64BE(&pos, height);
   AppendU32BE(&pos, index);
   return pos;
+}
+
+std::string CertificatePositionKey(std::string_view id) { return cdl::StrCat("P", id); }
+
+// The 's' index value of a status ("active", "suspended", ...).
+std::string StatusIndexValue(cdl::v1::EntryStatus status) {
+  switch (status) {
+    case cdl::v1::ENTRY_ACTIVE: return "active";
+    case cdl::v1::ENTRY_SUSPENDED: return "suspended";
+    case cdl::v1::ENTRY_REVOKED: return "revoked";
+    case cdl::v1::ENTRY_TERMINATED: return "terminated";
+    case cdl::v1::ENTRY_SUPERSEDED: return "superseded";
+    default: return "unspecified";
+  }
 }
 
 template <typename T>
@@ -69,9 +93,11 @@ absl::Status Ledger::Initialise() {
           "the data dir was created by a version without the state map (state_root); start from a "
           "fresh --data-dir");
     }
-    absl::MutexLock lock(&mu_);
-    head_ = std::move(head);
-    return absl::OkStatus();
+    {
+      absl::MutexLock lock(&mu_);
+      head_ = std::move(head);
+    }
+    return MigrateIndexes();
   }
   if (!absl::IsNotFound(raw.status())) return raw.status();
   StateView view(store_.get());
@@ -90,6 +116,7 @@ absl::Status Ledger::Initialise() {
   head.set_last_time_ms(genesis_.proto().genesis_time_ms());
   head.set_genesis_hash(genesis_.Hash());
   view.Put(kMetaColumn, kHeadKey, head.SerializeAsString());
+  view.Put(kMetaColumn, kIndexVersionKey, std::string(kIndexVersion));
   if (auto s = store_->Write(view.ToWriteBatch(), /*sync=*/true); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   head_ = std::move(head);
@@ -105,9 +132,44 @@ cdl::crypto::NodeReader Ledger::MerkleReader() const {
   return [this](int level, uint64_t index) { return store_->Get(kMerkleColumn, MerkleKey(level, index)); };
 }
 
-void Ledger::Index(StateView& view, const std::string& id, const AcceptedInfo& info, uint64_t height,
+absl::Status Ledger::MigrateIndexes() {
+  auto version = store_->Get(kMetaColumn, kIndexVersionKey);
+  if (version.ok() && *version == kIndexVersion) return absl::OkStatus();
+  if (!version.ok() && !absl::IsNotFound(version.status())) return version.status();
+  // Certificates committed before the standard/status indexes existed.
+  cdl::storage::WriteBatch batch;
+  std::string prefix = IndexPrefix('t', kCertificateType);
+  auto it = store_->NewIterator(kIndexColumn, {});
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    std::string_view key = it->key();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    std::string pos(key.substr(prefix.size()));
+    std::string id(it->value());
+    auto st = ParseStored<cdl::v1::RecordState>(store_->Get(kStatesColumn, id), "record state");
+    if (!st.ok()) return st.status();
+    auto rec = ParseStored<cdl::v1::SignedRecord>(store_->Get(kRecordsColumn, id), "record");
+    if (!rec.ok()) return rec.status();
+    cdl::v1::RecordBody body;
+    if (!body.ParseFromString(rec->body())) return absl::DataLossError("corrupt record body in the store");
+    batch.Put(kIndexColumn, CertificatePositionKey(id), pos);
+    batch.Put(kIndexColumn, cdl::StrCat(IndexPrefix('S', body.certificate().standard()), pos), id);
+    batch.Put(kIndexColumn, cdl::StrCat(IndexPrefix('s', StatusIndexValue(st->status())), pos), id);
+  }
+  if (!it->status().ok()) return it->status();
+  batch.Put(kMetaColumn, kIndexVersionKey, std::string(kIndexVersion));
+  return store_->Write(batch, /*sync=*/true);
+}
+
+void Ledger::Index(StateView& view, const cdl::verify::ParsedRecord& rec, const AcceptedInfo& info, uint64_t height,
                    uint32_t index) const {
+  const std::string& id = rec.id;
   std::string pos = Position(height, index);
+  if (info.state.record_type() == kCertificateType) {
+    // Its 's' entry is written by IndexCertificateStatuses, which sees the
+    // status the certificate ends the block with.
+    view.Put(kIndexColumn, CertificatePositionKey(id), pos);
+    view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('S', rec.body.certificate().standard()), pos), id);
+  }
   view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('z', ""), pos), id);
   view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('t', info.state.record_type()), pos), id);
   view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('m', info.state.author()), pos), id);
@@ -116,6 +178,43 @@ void Ledger::Index(StateView& view, const std::string& id, const AcceptedInfo& i
   }
   if (!info.period.empty()) view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('p', info.period), pos), id);
   if (!info.park.empty()) view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('k', info.park), pos), id);
+}
+
+absl::Status Ledger::IndexCertificateStatuses(StateView& view) const {
+  // Every certificate whose state this block wrote: a new one, or one that a
+  // suspension, revocation, reinstatement or renewal changed. Only a changed
+  // status moves its 's' entry.
+  absl::Status status;
+  view.ForEachWrite(kStatesColumn, [&](std::string_view id, const std::optional<std::string>& value) {
+    if (!status.ok() || !value.has_value()) return;
+    cdl::v1::RecordState now;
+    if (!now.ParseFromString(*value)) {
+      status = absl::DataLossError("corrupt record state in the block being executed");
+      return;
+    }
+    if (now.record_type() != kCertificateType) return;
+    auto pos = view.Get(kIndexColumn, CertificatePositionKey(id));
+    if (!pos.ok()) {
+      status = absl::IsNotFound(pos.status()) ? absl::DataLossError("certificate without an index position")
+                                              : pos.status();
+      return;
+    }
+    auto before_raw = store_->Get(kStatesColumn, id);
+    if (before_raw.ok()) {
+      cdl::v1::RecordState before;
+      if (!before.ParseFromString(*before_raw)) {
+        status = absl::DataLossError("corrupt record state in the store");
+        return;
+      }
+      if (before.status() == now.status()) return;
+      view.Delete(kIndexColumn, cdl::StrCat(IndexPrefix('s', StatusIndexValue(before.status())), *pos));
+    } else if (!absl::IsNotFound(before_raw.status())) {
+      status = before_raw.status();
+      return;
+    }
+    view.Put(kIndexColumn, cdl::StrCat(IndexPrefix('s', StatusIndexValue(now.status())), *pos), std::string(id));
+  });
+  return status;
 }
 
 absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verify::ParsedRecord*>& records,
@@ -158,7 +257,7 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
       info.state.set_park(info.park);
       info.state.set_period(info.period);
       view.Put(kStatesColumn, rec.id, info.state.SerializeAsString());
-      Index(view, rec.id, info, height, i);
+      Index(view, rec, info, height, i);
     }
     view.Put(kRecordsColumn, rec.id, rec.signed_record.SerializeAsString());
     std::string receipt_bytes = receipt.SerializeAsString();
@@ -169,6 +268,7 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
     *out.block.add_receipts() = std::move(receipt);
     ++i;
   }
+  if (auto s = IndexCertificateStatuses(view); !s.ok()) return s;
   // The state map after this block: only entries whose status changed.
   auto changes = CollectStateChanges(view, store_.get());
   if (!changes.ok()) return changes.status();
@@ -410,18 +510,52 @@ absl::StatusOr<std::pair<cdl::v1::ConsistencyProof, cdl::v1::Checkpoint>> Ledger
   return std::make_pair(std::move(proof), *std::move(checkpoint));
 }
 
+bool MatchesState(const QueryFilter& filter, const cdl::v1::RecordState& state) {
+  if (!filter.record_type.empty() && state.record_type() != filter.record_type) return false;
+  if (!filter.period.empty() && state.period() != filter.period) return false;
+  if (!filter.park.empty() && state.park() != filter.park) return false;
+  if (!filter.member.empty() && state.author() != filter.member && state.subject_member() != filter.member) {
+    return false;
+  }
+  return true;
+}
+
 absl::StatusOr<QueryPage> Ledger::Query(const QueryFilter& filter) const {
+  // Certificate status: which 's' index holds the candidates, and whether
+  // the validity window decides ("active" vs "expired").
+  enum class Expiry { kAny, kNotExpired, kExpired } expiry = Expiry::kAny;
+  std::string status_value = filter.certificate_status;
+  if (status_value == "active") {
+    expiry = Expiry::kNotExpired;
+  } else if (status_value == "expired") {
+    status_value = "active";
+    expiry = Expiry::kExpired;
+  } else if (!status_value.empty() && status_value != "suspended" && status_value != "revoked") {
+    return absl::InvalidArgumentError(cdl::StrCat("certificate_status: \"", filter.certificate_status,
+                                                   "\" is not one of active, suspended, revoked, expired"));
+  }
+  const bool certificates_only = !filter.standard.empty() || !filter.certificate_status.empty();
+  if (certificates_only && !filter.record_type.empty() && filter.record_type != kCertificateType) {
+    return QueryPage{};  // only certificates have a standard and a certificate status
+  }
+  const int64_t as_of = filter.as_of_ms != 0 ? filter.as_of_ms : head().last_time_ms();
+
   // The most selective index serves the query; other filters are applied to
   // the record state of each hit.
   std::string prefix;
+  char served_by = 'z';
   if (!filter.member.empty()) {
-    prefix = IndexPrefix('m', filter.member);
+    prefix = IndexPrefix(served_by = 'm', filter.member);
+  } else if (!status_value.empty()) {
+    prefix = IndexPrefix(served_by = 's', status_value);
+  } else if (!filter.standard.empty()) {
+    prefix = IndexPrefix(served_by = 'S', filter.standard);
   } else if (!filter.park.empty()) {
-    prefix = IndexPrefix('k', filter.park);
+    prefix = IndexPrefix(served_by = 'k', filter.park);
   } else if (!filter.period.empty()) {
-    prefix = IndexPrefix('p', filter.period);
+    prefix = IndexPrefix(served_by = 'p', filter.period);
   } else if (!filter.record_type.empty()) {
-    prefix = IndexPrefix('t', filter.record_type);
+    prefix = IndexPrefix(served_by = 't', filter.record_type);
   } else {
     prefix = IndexPrefix('z', "");
   }
@@ -452,15 +586,34 @@ absl::StatusOr<QueryPage> Ledger::Query(const QueryFilter& filter) const {
     std::string id(it->value());
     auto st = ParseStored<cdl::v1::RecordState>(store_->Get(kStatesColumn, id, options), "record state");
     if (!st.ok()) return st.status();
-    if (!filter.record_type.empty() && st->record_type() != filter.record_type) continue;
-    if (!filter.period.empty() && st->period() != filter.period) continue;
-    if (!filter.park.empty() && st->park() != filter.park) continue;
-    if (!filter.member.empty() && st->author() != filter.member && st->subject_member() != filter.member) continue;
+    if (!MatchesState(filter, *st)) continue;
+    if (certificates_only) {
+      if (st->record_type() != kCertificateType) continue;
+      if (!status_value.empty() && StatusIndexValue(st->status()) != status_value) continue;
+      bool expired = st->valid_until_ms() != 0 && st->valid_until_ms() <= as_of;
+      if (expiry == Expiry::kNotExpired && expired) continue;
+      if (expiry == Expiry::kExpired && !expired) continue;
+      if (!filter.standard.empty() && served_by != 'S') {
+        auto pos = store_->Get(kIndexColumn, CertificatePositionKey(id), options);
+        if (!pos.ok()) return absl::IsNotFound(pos.status()) ? absl::DataLossError("certificate without an index position") : pos.status();
+        auto has = store_->Get(kIndexColumn, cdl::StrCat(IndexPrefix('S', filter.standard), *pos), options);
+        if (absl::IsNotFound(has.status())) continue;
+        if (!has.ok()) return has.status();
+      }
+    }
     page.entries.push_back({std::move(id), *std::move(st)});
   }
   if (!it->status().ok()) return it->status();
   if (capped) page.next_page_token = cdl::crypto::HexEncode(last_pos);
   return page;
+}
+
+absl::StatusOr<cdl::v1::RecordState> Ledger::GetRecordState(std::string_view record_id) const {
+  auto raw = store_->Get(kStatesColumn, record_id);
+  if (absl::IsNotFound(raw.status())) {
+    return absl::NotFoundError(cdl::StrCat("record ", cdl::crypto::HexEncode(record_id), " is not an accepted record"));
+  }
+  return ParseStored<cdl::v1::RecordState>(raw, "record state");
 }
 
 absl::StatusOr<cdl::v1::MemberState> Ledger::GetMember(std::string_view member_id) const {

@@ -27,6 +27,7 @@
 namespace cdl::ledger {
 
 // Members have initializers so designated-initializer queries name only what they filter on.
+// Filters combine with AND; an empty one does not filter.
 struct QueryFilter {
   std::string member{};       // author or subject
   std::string record_type{};  // payload name
@@ -34,7 +35,19 @@ struct QueryFilter {
   std::string park{};
   uint32_t page_size = 100;
   std::string page_token{};
+  // Certificates only: issued for exactly this standard.
+  std::string standard{};
+  // Certificates only, by their current status: "active" (ACTIVE and not
+  // expired; a window that has not started yet still counts), "suspended",
+  // "revoked", or "expired" (ACTIVE but valid_until_ms <= as_of_ms, renewals
+  // included). Suspended or revoked certificates are never "expired".
+  std::string certificate_status{};
+  int64_t as_of_ms = 0;  // when "active"/"expired" are judged; 0 = the head block's time
 };
+
+// Whether an accepted record's state passes the member, record_type, period
+// and park filters of `filter` (the others need more than the state).
+bool MatchesState(const QueryFilter& filter, const cdl::v1::RecordState& state);
 
 struct QueryEntry {
   std::string record_id;
@@ -107,7 +120,13 @@ class Ledger {
       std::string_view record_id, uint64_t tree_size) const;
   absl::StatusOr<std::pair<cdl::v1::ConsistencyProof, cdl::v1::Checkpoint>> GetConsistencyProof(
       uint64_t old_size, uint64_t new_size) const;
+  // Pages through the records matching `filter` in ledger order, served by
+  // the most selective index (member, certificate status, standard, park,
+  // period, type). InvalidArgument for a foreign page token or an unknown
+  // certificate_status.
   absl::StatusOr<QueryPage> Query(const QueryFilter& filter) const;
+  // The current state of an accepted record; NotFound otherwise.
+  absl::StatusOr<cdl::v1::RecordState> GetRecordState(std::string_view record_id) const;
   absl::StatusOr<cdl::v1::MemberState> GetMember(std::string_view member_id) const;
   // The status entry under state key `key` (node/verify/state_entry.h derives
   // keys), or its absence, with a sparse Merkle proof against the state_root
@@ -124,8 +143,10 @@ class Ledger {
       : store_(std::move(store)), genesis_(std::move(genesis)) {}
   absl::Status Initialise();
   cdl::crypto::NodeReader MerkleReader() const;
-  void Index(StateView& view, const std::string& id, const AcceptedInfo& info, uint64_t height,
+  absl::Status MigrateIndexes();
+  void Index(StateView& view, const cdl::verify::ParsedRecord& rec, const AcceptedInfo& info, uint64_t height,
              uint32_t index) const;
+  absl::Status IndexCertificateStatuses(StateView& view) const;
 
   std::unique_ptr<cdl::storage::Store> store_;
   cdl::verify::TrustedGenesis genesis_;

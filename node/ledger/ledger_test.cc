@@ -253,6 +253,142 @@ TEST_F(LedgerTest, ProductFootprintRules) {
   EXPECT_EQ(by_period->entries.size(), 2u);
 }
 
+// Certificate standard and status queries over a known dataset: four
+// certificates of two standards, then a suspension, a revocation, a
+// reinstatement and a certificate revoked in the block that issued it.
+class CertificateQueryTest : public LedgerTest {
+ protected:
+  static constexpr int64_t kDay = 86'400'000;
+
+  void SetUp() override {
+    for (const auto& r : Commit({chain_.Register("reg-cn", "acc-cn", cdl::v1::ROLE_ACCREDITOR, "CN"),
+                                 chain_.Register("reg-cn", "cert-cn", cdl::v1::ROLE_CERTIFIER, "CN"),
+                                 chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN")})) {
+      ASSERT_EQ(r.status(), cdl::v1::RECORD_ACCEPTED) << r.message();
+    }
+    for (const auto& r : Commit({chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"),
+                                 chain_.Register("park-a", "ent-2", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"),
+                                 chain_.Accreditation("acc-cn", "cert-cn", {"ISO 14064-3", "ISO 14067"}, {"CN"}, 0,
+                                                      node_.next_time_ms() + 1000 * kDay)})) {
+      ASSERT_EQ(r.status(), cdl::v1::RECORD_ACCEPTED) << r.message();
+    }
+    auto d = Commit({chain_.Disclosure("ent-1", "2025", "100"), chain_.Disclosure("ent-2", "2025", "200"),
+                     chain_.Disclosure("ent-1", "2024", "90")});
+    ASSERT_EQ(d.size(), 3u);
+    now_ = node_.next_time_ms();
+    auto c = Commit({chain_.Certificate("cert-cn", d[0].record_id(), "ISO 14064-3", "CN", 0, now_ + 365 * kDay),
+                     chain_.Certificate("cert-cn", d[1].record_id(), "ISO 14064-3", "CN", 0, now_ + 10 * kDay),
+                     chain_.Certificate("cert-cn", d[2].record_id(), "ISO 14067", "CN", 0, now_ + 365 * kDay),
+                     chain_.Certificate("cert-cn", d[1].record_id(), "ISO 14067", "CN", 0, now_ + 365 * kDay)});
+    ASSERT_EQ(c.size(), 4u);
+    for (const auto& r : c) {
+      ASSERT_EQ(r.status(), cdl::v1::RECORD_ACCEPTED) << r.message();
+      certs_.push_back(r.record_id());
+    }
+  }
+
+  // Ids of the certificates (c1..c5) a query returns, in order, following
+  // every page; each page holds at most `page_size` entries.
+  std::vector<std::string> Names(QueryFilter filter, uint32_t page_size = 100, int* pages = nullptr) {
+    filter.page_size = page_size;
+    std::vector<std::string> out;
+    int n = 0;
+    for (;;) {
+      auto page = ledger_->Query(filter);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return out;
+      ++n;
+      EXPECT_LE(page->entries.size(), page_size);
+      for (const auto& e : page->entries) {
+        std::string name = "?";
+        for (size_t i = 0; i < certs_.size(); ++i) {
+          if (certs_[i] == e.record_id) name = "c" + std::to_string(i + 1);
+        }
+        out.push_back(name);
+      }
+      if (page->next_page_token.empty()) break;
+      filter.page_token = page->next_page_token;
+    }
+    if (pages != nullptr) *pages = n;
+    return out;
+  }
+
+  cdl::v1::Receipt Change(cdl::v1::RecordBody::PayloadCase kind, int cert) {
+    return CommitOne(chain_.StatusChange("cert-cn", kind, testing::RecordTarget(certs_[cert - 1]), "test"));
+  }
+
+  int64_t now_ = 0;
+  std::vector<std::string> certs_;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_F(CertificateQueryTest, ByStandard) {
+  EXPECT_EQ(Names({.standard = "ISO 14064-3"}), (Ids{"c1", "c2"}));
+  EXPECT_EQ(Names({.standard = "ISO 14067"}), (Ids{"c3", "c4"}));
+  EXPECT_EQ(Names({.standard = "PAS 2050"}), Ids{});
+  EXPECT_EQ(Names({.member = "ent-2", .standard = "ISO 14067"}), (Ids{"c4"}));
+  EXPECT_EQ(Names({.period = "2024", .standard = "ISO 14067"}), (Ids{"c3"}));
+  // Only certificates have a standard.
+  EXPECT_EQ(Names({.record_type = "disclosure", .standard = "ISO 14067"}), Ids{});
+  EXPECT_EQ(Names({.record_type = "certificate", .standard = "ISO 14067"}), (Ids{"c3", "c4"}));
+}
+
+TEST_F(CertificateQueryTest, ByStatusFollowsSuspensionRevocationAndReinstatement) {
+  EXPECT_EQ(Names({.certificate_status = "active"}), (Ids{"c1", "c2", "c3", "c4"}));
+  ASSERT_EQ(Change(cdl::v1::RecordBody::kSuspension, 1).status(), cdl::v1::RECORD_ACCEPTED);
+  ASSERT_EQ(Change(cdl::v1::RecordBody::kRevocation, 3).status(), cdl::v1::RECORD_ACCEPTED);
+  EXPECT_EQ(Names({.certificate_status = "active"}), (Ids{"c2", "c4"}));
+  EXPECT_EQ(Names({.certificate_status = "suspended"}), (Ids{"c1"}));
+  EXPECT_EQ(Names({.certificate_status = "revoked"}), (Ids{"c3"}));
+  EXPECT_EQ(Names({.certificate_status = "expired"}), Ids{});
+  // 20 days on, c2 (valid 10 days) has expired; suspended c1 stays suspended.
+  EXPECT_EQ(Names({.certificate_status = "expired", .as_of_ms = now_ + 20 * kDay}), (Ids{"c2"}));
+  EXPECT_EQ(Names({.certificate_status = "active", .as_of_ms = now_ + 20 * kDay}), (Ids{"c4"}));
+  EXPECT_EQ(Names({.certificate_status = "suspended", .as_of_ms = now_ + 20 * kDay}), (Ids{"c1"}));
+
+  ASSERT_EQ(Change(cdl::v1::RecordBody::kReinstatement, 1).status(), cdl::v1::RECORD_ACCEPTED);
+  EXPECT_EQ(Names({.certificate_status = "active"}), (Ids{"c1", "c2", "c4"}));
+  EXPECT_EQ(Names({.certificate_status = "suspended"}), Ids{});
+  // Combined with other filters.
+  EXPECT_EQ(Names({.member = "ent-2", .certificate_status = "active"}), (Ids{"c2", "c4"}));
+  EXPECT_EQ(Names({.standard = "ISO 14067", .certificate_status = "active"}), (Ids{"c4"}));
+  EXPECT_EQ(Names({.standard = "ISO 14067", .certificate_status = "revoked"}), (Ids{"c3"}));
+  EXPECT_EQ(Names({.park = "park-a", .certificate_status = "revoked"}), (Ids{"c3"}));
+}
+
+TEST_F(CertificateQueryTest, CertificateRevokedInTheBlockThatIssuedIt) {
+  auto d = CommitOne(chain_.Disclosure("ent-2", "2024", "80"));
+  ASSERT_EQ(d.status(), cdl::v1::RECORD_ACCEPTED);
+  std::string cert = chain_.Certificate("cert-cn", d.record_id(), "ISO 14064-3", "CN", 0, now_ + 365 * kDay);
+  std::string id = cdl::verify::ParseSignedRecord(cert)->id;
+  auto r = Commit({cert, chain_.StatusChange("cert-cn", cdl::v1::RecordBody::kRevocation, testing::RecordTarget(id),
+                                             "issued in error")});
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_EQ(r[1].status(), cdl::v1::RECORD_ACCEPTED) << r[1].message();
+  certs_.push_back(id);
+  EXPECT_EQ(Names({.certificate_status = "revoked"}), (Ids{"c5"}));
+  EXPECT_EQ(Names({.certificate_status = "active"}), (Ids{"c1", "c2", "c3", "c4"}));
+  EXPECT_EQ(Names({.standard = "ISO 14064-3"}), (Ids{"c1", "c2", "c5"}));
+}
+
+TEST_F(CertificateQueryTest, Paginated) {
+  int pages = 0;
+  EXPECT_EQ(Names({.certificate_status = "active"}, 1, &pages), (Ids{"c1", "c2", "c3", "c4"}));
+  EXPECT_EQ(pages, 4);
+  EXPECT_EQ(Names({.standard = "ISO 14064-3"}, 1, &pages), (Ids{"c1", "c2"}));
+  EXPECT_EQ(Names({.certificate_status = "active"}, 3, &pages), (Ids{"c1", "c2", "c3", "c4"}));
+  EXPECT_EQ(pages, 2);
+  // Served by the member index; hits that are not active certificates are skipped.
+  EXPECT_EQ(Names({.member = "ent-1", .certificate_status = "active"}, 1), (Ids{"c1", "c3"}));
+}
+
+TEST_F(CertificateQueryTest, UnknownStatusIsInvalidArgument) {
+  auto page = ledger_->Query({.certificate_status = "lapsed"});
+  EXPECT_TRUE(absl::IsInvalidArgument(page.status())) << page.status();
+  EXPECT_NE(page.status().message().find("active, suspended, revoked, expired"), std::string::npos);
+}
+
 TEST(LedgerRocksTest, StateSurvivesReopenAndGenesisIsChecked) {
   auto dir = std::filesystem::temp_directory_path() / ("cdl-ledger-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
