@@ -1,6 +1,16 @@
 // The cdl.v1.Ledger gRPC service over a Node (callback API: no gRPC thread
 // waits for verification or for a commit). Library errors (absl::Status) map
 // to the gRPC code of the same name with the message unchanged.
+//
+// Watch streams blocks as the node's WatchHub publishes them (see
+// proto/service.proto for its contract): each stream subscribes first, then
+// reads the blocks from `from_height` up to the head from storage, then
+// takes the blocks the hub buffered for it, skipping heights it already sent.
+// While it still reads history, a full buffer only means "read on from
+// storage" (the stream re-subscribes); once it has caught up, a full buffer
+// means the client reads more slowly than blocks commit and the stream ends
+// with RESOURCE_EXHAUSTED naming the height to resume from. Memory per
+// stream is thus bounded by WatchHubOptions, whatever the client does.
 #ifndef CDL_NODE_NET_LEDGER_SERVICE_H_
 #define CDL_NODE_NET_LEDGER_SERVICE_H_
 
@@ -45,6 +55,8 @@ class LedgerService final : public cdl::v1::Ledger::CallbackService {
                                       cdl::v1::GetMemberResponse* resp) override;
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx, const cdl::v1::StatusRequest* req,
                                    cdl::v1::StatusResponse* resp) override;
+  grpc::ServerWriteReactor<cdl::v1::WatchResponse>* Watch(grpc::CallbackServerContext* ctx,
+                                                          const cdl::v1::WatchRequest* req) override;
 
  private:
   Node* node_;

@@ -75,7 +75,8 @@ Node::Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey 
       options_(std::move(options)),
       clock_(clock),
       mempool_(options_.mempool),
-      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)) {
+      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)),
+      watch_hub_(std::make_unique<WatchHub>(options_.watch)) {
   RegisterMetrics();
 }
 
@@ -195,6 +196,8 @@ void Node::OnBlockCommitted(const cdl::v1::Block& block) {
     }
   }
   for (const auto& receipt : block.receipts()) Notify(receipt);
+  cdl::v1::BlockHeader header;
+  if (header.ParseFromString(block.header())) watch_hub_->Publish(header.height(), block);
 }
 
 void Node::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {

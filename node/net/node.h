@@ -27,6 +27,7 @@
 #include "node/ledger/mempool.h"
 #include "node/net/bft_orderer.h"
 #include "node/net/metrics.h"
+#include "node/net/watch_hub.h"
 #include "node/net/worker_pool.h"
 
 namespace cdl::net {
@@ -52,6 +53,7 @@ struct NodeOptions {
   // (required then; not owned). One validator: the node cuts blocks itself.
   PeerNetwork* network = nullptr;
   BftOptions bft;
+  WatchHubOptions watch;  // limits of the Watch streams
 };
 
 struct NodeStats {
@@ -101,6 +103,10 @@ class Node {
   // node exists.
   MetricRegistry& metrics() { return metrics_; }
 
+  // Every block this node commits is published here once it is durable
+  // (after its receipts are answered), in height order, for Watch streams.
+  WatchHub& watch_hub() { return *watch_hub_; }
+
   // Runs one production step synchronously (tests): takes a batch, executes,
   // commits. Returns the number of records in the block (0 = none ready).
   absl::StatusOr<size_t> ProduceOnce();
@@ -121,6 +127,7 @@ class Node {
   Clock* clock_;
   cdl::ledger::Mempool mempool_;
   std::unique_ptr<WorkerPool> verifiers_;
+  std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<BftOrderer> orderer_;
   std::thread producer_;
   std::atomic<bool> stopping_{false};
