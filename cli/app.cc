@@ -37,6 +37,7 @@ struct Flags {
   FootprintValidateOptions footprint_validate;
   GetOptions get;
   QueryOptions query;
+  WatchOptions watch;
   CheckpointOptions checkpoint;
   ProofOptions proof;
   VerifyProofOptions verify_proof;
@@ -647,10 +648,46 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   query->add_option("--page-token", flags.query.page_token,
                     "Continue after a previous page");
   query->add_flag("--all", flags.query.all, "Fetch every page");
+  query->add_option("--standard", flags.query.standard,
+                    "Certificates issued for this standard, e.g. "
+                    "\"ISO 14064-3\"");
+  query->add_option("--certificate-status", flags.query.certificate_status,
+                    "Certificates by current status: active, suspended, "
+                    "revoked or expired (active with its validity ended)")
+      ->check(CLI::IsMember({"active", "suspended", "revoked", "expired"}));
   AddNode(query, flags);
   AddJson(query, flags);
   query->callback([&] {
     action = [&](const Context& ctx) { return RunQuery(ctx, flags.query); };
+  });
+
+  // ---- watch
+  CLI::App* watch = app.add_subcommand(
+      "watch",
+      "Print committed records live, one line each (height, index, type, "
+      "record id, author, status); resumes by itself when the stream is "
+      "lost; Ctrl-C ends it");
+  watch->add_option("--from-height", flags.watch.from_height,
+                    "Start with this block, replaying history (default: the "
+                    "next block to commit)");
+  watch->add_option("--type", flags.watch.type,
+                    "Record type, e.g. disclosure, certificate");
+  watch->add_option("--member", flags.watch.member,
+                    "Author or subject member");
+  watch->add_option("--jurisdiction", flags.watch.jurisdiction,
+                    "Jurisdiction of the author or subject member, e.g. CN");
+  watch->add_option("--park", flags.watch.park, "Park member id");
+  watch->add_option("--period", flags.watch.period,
+                    "Reporting period: 2026, 2026-Q1 or 2026-03");
+  watch->add_flag("--accepted-only", flags.watch.accepted_only,
+                  "Leave out records the ledger rejected");
+  watch->add_option("--format", flags.watch.format,
+                    "text (default) or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  AddNode(watch, flags);
+  AddJson(watch, flags);
+  watch->callback([&] {
+    action = [&](const Context& ctx) { return RunWatch(ctx, flags.watch); };
   });
 
   // ---- status

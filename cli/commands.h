@@ -222,8 +222,29 @@ struct QueryOptions {
   uint32_t limit = 0;  // page size; 0 = node default
   std::string page_token;
   bool all = false;
+  std::string standard;            // certificates of this standard
+  std::string certificate_status;  // active | suspended | revoked | expired
 };
 absl::Status RunQuery(const Context& ctx, const QueryOptions& options);
+
+// `cdl watch`: prints every committed record as its block commits, one line
+// per record (text: height, index, type, record id, author, status; json: one
+// JSON object per line), from --from-height on (0 = from the node's next
+// block) and filtered as cdl.v1.Ledger.Watch filters. On a lost stream it
+// says so on stderr and resumes from the height after the last block it
+// received (with backoff, for as long as it takes); only a refused request
+// ends it with an error. SIGINT/SIGTERM end it with exit 0.
+struct WatchOptions {
+  uint64_t from_height = 0;
+  std::string type;
+  std::string member;
+  std::string jurisdiction;
+  std::string park;
+  std::string period;
+  bool accepted_only = false;  // leave rejected records out
+  std::string format;          // text | json; default text (json with --json)
+};
+absl::Status RunWatch(const Context& ctx, const WatchOptions& options);
 
 struct CheckpointOptions {
   uint64_t height = 0;  // 0 = latest

@@ -141,6 +141,8 @@ absl::Status RunQuery(const Context& ctx, const QueryOptions& options) {
   request.set_park(options.park);
   request.set_page_size(options.limit);
   request.set_page_token(options.page_token);
+  request.set_standard(options.standard);
+  request.set_certificate_status(options.certificate_status);
 
   NodeClient client(ctx.node);
   std::vector<cdl::v1::RecordEntry> entries;

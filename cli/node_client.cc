@@ -199,6 +199,16 @@ absl::StatusOr<cdl::v1::QueryResponse> NodeClient::Query(
       kDefault);
 }
 
+std::unique_ptr<grpc::ClientReader<cdl::v1::WatchResponse>> NodeClient::Watch(
+    grpc::ClientContext* context, const cdl::v1::WatchRequest& request) {
+  return stub_->Watch(context, request);
+}
+
+absl::Status NodeClient::Failure(const grpc::Status& status,
+                                 absl::string_view rpc) const {
+  return RpcFailure(status, rpc, address_, kDefault);
+}
+
 std::string ResolveNodeAddress(absl::string_view flag) {
   if (!flag.empty()) return std::string(flag);
   const char* env = std::getenv("CDL_NODE");

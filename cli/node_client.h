@@ -48,6 +48,12 @@ class NodeClient {
       uint64_t old_size, uint64_t new_size);
   absl::StatusOr<cdl::v1::QueryResponse> Query(
       const cdl::v1::QueryRequest& request);
+  // Opens a Watch stream without a deadline (it lasts until `context` is
+  // cancelled or the stream ends). `context` must outlive the reader.
+  std::unique_ptr<grpc::ClientReader<cdl::v1::WatchResponse>> Watch(
+      grpc::ClientContext* context, const cdl::v1::WatchRequest& request);
+  // The line a failed RPC `rpc` ends with (as the other calls return it).
+  absl::Status Failure(const grpc::Status& status, absl::string_view rpc) const;
 
  private:
   std::string address_;
