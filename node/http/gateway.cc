@@ -8,6 +8,7 @@
 #include "crypto/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "node/http/api.h"
+#include "node/http/pact_api.h"
 #include "node/http/web_assets.h"
 #include "spdlog/spdlog.h"
 
@@ -43,7 +44,44 @@ std::vector<std::string> Split(std::string_view path) {
   return out;
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string DecodeFormComponent(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseFormEncoded(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!text.empty()) {
+    size_t amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text.remove_prefix(amp == std::string_view::npos ? text.size() : amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    out.emplace_back(DecodeFormComponent(key), DecodeFormComponent(value));
+  }
+  return out;
+}
 
 // How one API path is served.
 struct Gateway::Route {
@@ -129,6 +167,12 @@ std::vector<Gateway::Route> ApiRoutes(cdl::net::Node* node) {
   }));
   routes.push_back(get({"api", "v1", "query"}, {"member", "type", "period", "park", "page_size", "page_token"},
                        [&ledger](const HttpRequest& r, const Captures&) { return FromJson(api::Query(ledger, r.params)); }));
+  routes.push_back(get({"api", "v1", "pact", "ledger-extension.schema.json"}, {}, [](const HttpRequest&, const Captures&) {
+    HttpResponse r;
+    r.content_type = "application/schema+json";
+    r.body = PactApi::ExtensionSchema();
+    return r;
+  }));
   routes.push_back(Route{"POST", {"api", "v1", "passport", "verify"}, {"jurisdiction", "at"},
                          [&ledger](const HttpRequest& r, const Captures&) {
                            if (!CanBePassport(r.content_type)) {
@@ -231,12 +275,18 @@ HttpResponse Gateway::Handle(const HttpRequest& request) {
 }
 
 HttpResponse Gateway::Dispatch(const HttpRequest& request) {
+  // Before any other check, so that plain HTTP never gets anything but 403 here.
+  if (PactApi::IsPactPath(request.path) && !request.secure) return PactApi::RefusedWithoutTls();
   if (request.path.size() > kMaxPathBytes) {
     return Error(414, "URI_TOO_LONG", cdl::StrCat("the path is longer than ", kMaxPathBytes, " bytes"));
   }
   if (absl::Status s = CheckPath(request.path); !s.ok()) return FromStatus(s);
   if (request.body.size() > kMaxBodyBytes) return ErrorFor(413);
   const bool read = request.method == "GET" || request.method == "HEAD";
+  if (PactApi::IsPactPath(request.path)) {
+    if (options_.pact == nullptr) return PactApi::Error(403, "AccessDenied", "this node serves no PACT clients");
+    return options_.pact->Handle(request);
+  }
 
   // Probes, metrics and the web page.
   if (request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics" ||

@@ -28,6 +28,12 @@
 // unknown or repeated query parameters, are refused with 400 before any
 // handler runs. Nothing here writes to the ledger.
 //
+// The PACT API (/auth/token, /2/..., pact_api.h) is answered only for
+// requests received over TLS; over plain HTTP those paths get 403 with a
+// PACT AccessDenied body, whatever the method or the rest of the path.
+//   GET  /api/v1/pact/ledger-extension.schema.json  schema of the ledger
+//                                   extension of served footprints
+//
 // Thread-safety: Handle may be called from many threads at once. The node
 // must outlive the gateway.
 #ifndef CDL_NODE_HTTP_GATEWAY_H_
@@ -57,7 +63,16 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> params;  // decoded query parameters, in order
   std::string content_type;                                 // of the body; "" when absent
   std::string body;
+  std::string authorization;  // the Authorization header; "" when absent
+  std::string host;           // the Host header; "" when absent
+  bool secure = false;        // received over TLS (the HTTPS port)
 };
+
+// application/x-www-form-urlencoded text ("a=1&b=x+y") -> decoded pairs in
+// order; '+' is a space, %XX a byte, a malformed escape is kept as it is.
+std::vector<std::pair<std::string, std::string>> ParseFormEncoded(std::string_view text);
+
+class PactApi;
 
 struct HttpResponse {
   int status = 200;
@@ -75,6 +90,9 @@ struct GatewayOptions {
   uint64_t max_round_lag = 10;
   // Exported as process_start_time_seconds.
   absl::Time process_start = absl::Now();
+  // Serves /auth/token and /2/... on requests that came over TLS (not
+  // owned; must outlive the gateway). Unset: those paths answer 403.
+  PactApi* pact = nullptr;
 };
 
 class Gateway {

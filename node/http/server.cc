@@ -4,41 +4,25 @@
 
 #include <chrono>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "crypto/str_cat.h"
 #include "httplib.h"
+#include "crypto/keys.h"
+#include "crypto/x509.h"
+#include "node/http/pact_api.h"
 #include "spdlog/spdlog.h"
 
 namespace cdl::http {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding of one query component: '+' is
-// a space, %XX a byte; a malformed escape is kept as it is.
-std::string DecodeQueryComponent(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-HttpRequest FromHttplib(const httplib::Request& req) {
+HttpRequest FromHttplib(const httplib::Request& req, bool secure) {
   HttpRequest r;
+  r.secure = secure;
+  r.authorization = req.get_header_value("Authorization");
+  r.host = req.get_header_value("Host");
   r.method = req.method;
   // `target` is the request target as sent: the path is checked undecoded,
   // so "%2F" or "%2e%2e" cannot turn into '/' or ".." after the checks. The
@@ -46,20 +30,7 @@ HttpRequest FromHttplib(const httplib::Request& req) {
   // bodies into its parameters).
   const size_t question = req.target.find('?');
   r.path = req.target.substr(0, question);
-  if (question != std::string::npos) {
-    std::string_view query(req.target);
-    query.remove_prefix(question + 1);
-    while (!query.empty()) {
-      size_t amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-      if (pair.empty()) continue;
-      size_t eq = pair.find('=');
-      std::string_view key = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      r.params.emplace_back(DecodeQueryComponent(key), DecodeQueryComponent(value));
-    }
-  }
+  if (question != std::string::npos) r.params = ParseFormEncoded(std::string_view(req.target).substr(question + 1));
   r.content_type = req.get_header_value("Content-Type");
   r.body = req.body;
   return r;
@@ -72,6 +43,37 @@ void ToHttplib(const HttpResponse& from, httplib::Response& to) {
 }
 
 }  // namespace
+
+absl::StatusOr<TlsFiles> EnsureDevHttpsIdentity(const std::string& dir) {
+  namespace fs = std::filesystem;
+  TlsFiles files{(fs::path(dir) / "https-cert.pem").string(), (fs::path(dir) / "https-key.pem").string()};
+  const std::string ca_file = (fs::path(dir) / "https-ca.pem").string();
+  if (fs::exists(files.cert_file) && fs::exists(files.key_file)) return files;
+  auto ca_key = cdl::crypto::PrivateKey::Generate(cdl::crypto::Algorithm::kEcdsaP256Sha256);
+  auto key = cdl::crypto::PrivateKey::Generate(cdl::crypto::Algorithm::kEcdsaP256Sha256);
+  if (!ca_key.ok()) return ca_key.status();
+  if (!key.ok()) return key.status();
+  const auto now = std::chrono::system_clock::now();
+  const auto not_before = now - std::chrono::hours(1);
+  const auto not_after = now + std::chrono::hours(24 * 3650);
+  auto ca = cdl::crypto::CreateCaCertificate(*ca_key, {.common_name = "cdl-node --dev HTTPS CA",
+                                                       .not_before = not_before,
+                                                       .not_after = not_after});
+  if (!ca.ok()) return ca.status();
+  auto cert = cdl::crypto::IssueNodeCertificate(*ca, *ca_key, key->public_key(),
+                                                {.common_name = "localhost",
+                                                 .extra_names = {},
+                                                 .not_before = not_before,
+                                                 .not_after = not_after});
+  if (!cert.ok()) return cert.status();
+  if (auto s = cdl::crypto::WritePrivateKeyFile(files.key_file, *key, /*overwrite=*/true); !s.ok()) return s;
+  for (const auto& [path, text] : {std::pair{ca_file, *ca}, std::pair{files.cert_file, cdl::StrCat(*cert, *ca)}}) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return absl::InternalError(cdl::StrCat("cannot write ", path));
+  }
+  return files;
+}
 
 absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view address) {
   size_t colon = address.rfind(':');
@@ -88,11 +90,24 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(std::string_view addre
   return std::make_pair(host, port);
 }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, std::string_view address) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, std::string_view address,
+                                                              const TlsFiles* tls) {
   auto host_port = ParseHostPort(address);
   if (!host_port.ok()) return host_port.status();
   std::unique_ptr<HttpServer> server(new HttpServer());
-  server->server_ = std::make_unique<httplib::Server>();
+  const bool secure = tls != nullptr;
+  if (secure) {
+    auto ssl = std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str());
+    if (!ssl->is_valid()) {
+      return absl::InvalidArgumentError(cdl::StrCat("cannot load the HTTPS certificate ", tls->cert_file, " and key ",
+                                                    tls->key_file, " (PEM files, key matching the certificate)"));
+    }
+    // TLS 1.2 at least (the library leaves older versions to OpenSSL's defaults).
+    SSL_CTX_set_min_proto_version(ssl->ssl_context(), TLS1_2_VERSION);
+    server->server_ = std::move(ssl);
+  } else {
+    server->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& svr = *server->server_;
   svr.set_payload_max_length(kMaxBodyBytes);
   // A body over the limit is read and discarded by the library (so the
@@ -110,8 +125,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, 
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
 
-  auto serve = [gateway](const httplib::Request& req, httplib::Response& res) {
-    ToHttplib(gateway->Handle(FromHttplib(req)), res);
+  auto serve = [gateway, secure](const httplib::Request& req, httplib::Response& res) {
+    ToHttplib(gateway->Handle(FromHttplib(req, secure)), res);
   };
   // The gateway does its own routing. HEAD is answered by the GET handler
   // (the library sends no body); methods without a handler get the library's
@@ -119,10 +134,21 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Gateway* gateway, 
   svr.Get(".*", serve);
   svr.Post(".*", serve);
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
-      [gateway](const httplib::Request& req, httplib::Response& res) {
+      [gateway, secure](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // the gateway's own error
-        HttpResponse r = res.status == 404 && !req.method.empty() ? gateway->Handle(FromHttplib(req))
-                                                                   : Gateway::ErrorFor(res.status);
+        const std::string path = req.target.substr(0, req.target.find('?'));
+        HttpResponse r;
+        if (PactApi::IsPactPath(path) && !secure) {
+          r = PactApi::RefusedWithoutTls();
+        } else if (res.status == 404 && !req.method.empty()) {
+          r = gateway->Handle(FromHttplib(req, secure));
+        } else if (PactApi::IsPactPath(path)) {  // PACT clients expect PACT error bodies
+          r = PactApi::Error(res.status, res.status >= 500 ? "InternalError" : "BadRequest",
+                             res.status == 413 ? cdl::StrCat("the request body is larger than ", kMaxBodyBytes, " bytes")
+                                               : "the request cannot be served");
+        } else {
+          r = Gateway::ErrorFor(res.status);
+        }
         ToHttplib(r, res);
         return httplib::Server::HandlerResponse::Handled;
       }));
