@@ -18,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "node/http/gateway.h"
+#include "node/http/pact_api.h"
 #include "node/http/server.h"
 #include "node/ledger/ledger.h"
 #include "node/net/ledger_service.h"
@@ -45,6 +46,10 @@ struct Flags {
   std::string tls_cert;
   std::string peer_listen;
   std::string http;  // HOST:PORT of the HTTP gateway; "off" or empty: none (--dev: 127.0.0.1:7480)
+  std::string https;  // HOST:PORT of the HTTPS gateway + PACT API; "off" or empty: none (--dev: 127.0.0.1:7443)
+  std::string https_cert;
+  std::string https_key;
+  std::string pact_clients;  // pact-clients.json (--dev: <data-dir>/pact-clients.json)
   int base_timeout_ms = 1000;
   bool dev = false;
   size_t max_block_records = 4000;
@@ -123,6 +128,10 @@ absl::Status LoadConfig(const std::string& path, Flags& flags) {
     else if (key == "tls_cert") s = str(flags.tls_cert);
     else if (key == "peer_listen") s = str(flags.peer_listen);
     else if (key == "http") s = str(flags.http);
+    else if (key == "https") s = str(flags.https);
+    else if (key == "https_cert") s = str(flags.https_cert);
+    else if (key == "https_key") s = str(flags.https_key);
+    else if (key == "pact_clients") s = str(flags.pact_clients);
     else if (key == "max_block_records" && value.is_number_unsigned()) flags.max_block_records = value.get<size_t>();
     else if (key == "flush_ms" && value.is_number_unsigned()) flags.flush_ms = value.get<int>();
     else if (key == "submit_rate" && value.is_number() && value.get<double>() >= 0) flags.submit_rate = value.get<double>();
@@ -179,6 +188,13 @@ int main(int argc, char** argv) {
   app.add_option("--http", flags.http,
                  "HTTP gateway address HOST:PORT (health, metrics, JSON API, web explorer); 'off' disables it "
                  "(default: off, or 127.0.0.1:7480 with --dev)");
+  app.add_option("--https", flags.https,
+                 "HTTPS gateway address HOST:PORT: everything --http serves plus the PACT v2 API; 'off' disables it "
+                 "(default: off, or 127.0.0.1:7443 with --dev and a generated certificate)");
+  app.add_option("--https-cert", flags.https_cert, "HTTPS certificate chain (PEM)");
+  app.add_option("--https-key", flags.https_key, "HTTPS private key (PEM)");
+  app.add_option("--pact-clients", flags.pact_clients,
+                 "PACT API clients (JSON, see docs/operator-guide.md; --dev: <data-dir>/pact-clients.json)");
   app.add_option("--base-timeout-ms", flags.base_timeout_ms, "Consensus round timeout before backoff")->capture_default_str();
   app.add_flag("--dev", flags.dev, "One embedded validator with a generated genesis and founder key");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error")->capture_default_str();
@@ -210,6 +226,10 @@ int main(int argc, char** argv) {
       else if (name == "--tls-cert") flags.tls_cert = from_file.tls_cert;
       else if (name == "--peer-listen") flags.peer_listen = from_file.peer_listen;
       else if (name == "--http") flags.http = from_file.http;
+      else if (name == "--https") flags.https = from_file.https;
+      else if (name == "--https-cert") flags.https_cert = from_file.https_cert;
+      else if (name == "--https-key") flags.https_key = from_file.https_key;
+      else if (name == "--pact-clients") flags.pact_clients = from_file.pact_clients;
       else if (name == "--submit-rate") flags.submit_rate = from_file.submit_rate;
     }
   }
@@ -239,6 +259,9 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(std::string(store.status().message()));
   auto ledger = cdl::ledger::Ledger::Open(*std::move(store), *std::move(genesis));
   if (!ledger.ok()) return Fail(std::string(ledger.status().message()));
+  // The PACT API reads the ledger's footprint and certificate indexes; the
+  // store lives as long as the node that will own the ledger.
+  cdl::storage::Store* ledger_store = (*ledger)->store();
 
   cdl::net::NodeOptions options;
   options.validator_id = flags.validator_id;
@@ -301,33 +324,85 @@ int main(int argc, char** argv) {
 
   (*node)->Start();
   cdl::v1::LedgerHead head = (*node)->ledger().head();
-  // The HTTP gateway reads the node; it stops before the node does.
+  // The HTTP gateways read the node; they stop before the node does.
   std::unique_ptr<cdl::http::Gateway> gateway;
+  std::unique_ptr<cdl::http::PactApi> pact;
   std::unique_ptr<cdl::http::HttpServer> http_server;
-  // --dev's default address is best effort (several dev nodes may run at
-  // once); an address given with --http must be served.
+  std::unique_ptr<cdl::http::HttpServer> https_server;
+  auto stop_all = [&] {
+    if (http_server) http_server->Stop();
+    if (https_server) https_server->Stop();
+    server->Shutdown(std::chrono::system_clock::now());
+    (*node)->Stop();
+    if (transport) transport->Stop();
+  };
+  // --dev's default addresses are best effort (several dev nodes may run at
+  // once); an address given with --http/--https must be served.
   const bool http_by_default = flags.dev && flags.http.empty();
   if (http_by_default) flags.http = "127.0.0.1:7480";
-  if (!flags.http.empty() && flags.http != "off") {
+  const bool https_by_default = flags.dev && flags.https.empty();
+  if (https_by_default) flags.https = "127.0.0.1:7443";
+  const bool want_http = !flags.http.empty() && flags.http != "off";
+  bool want_https = !flags.https.empty() && flags.https != "off";
+  cdl::http::TlsFiles tls{flags.https_cert, flags.https_key};
+  if (want_https) {
+    if (flags.dev && flags.https_cert.empty() && flags.https_key.empty()) {
+      auto dev_tls = cdl::http::EnsureDevHttpsIdentity(flags.data_dir);
+      if (!dev_tls.ok()) return (stop_all(), Fail(cdl::StrCat("--https: ", dev_tls.status().message())));
+      tls = *dev_tls;
+    }
+    if (tls.cert_file.empty() || tls.key_file.empty()) {
+      stop_all();
+      return Fail("--https needs --https-cert and --https-key");
+    }
+    if (flags.dev && flags.pact_clients.empty()) {
+      flags.pact_clients = (fs::path(flags.data_dir) / "pact-clients.json").string();
+      auto written = cdl::http::EnsureDevPactClients(flags.pact_clients, "dev-regulator");
+      if (!written.ok()) return (stop_all(), Fail(cdl::StrCat("--dev: ", written.status().message())));
+      if (*written) spdlog::info("PACT client for dev-regulator written to {}", flags.pact_clients);
+    }
+    cdl::http::PactOptions pact_options;
+    if (!flags.pact_clients.empty()) {
+      auto clients = cdl::http::LoadPactClients(flags.pact_clients);
+      if (!clients.ok()) return (stop_all(), Fail(cdl::StrCat("--pact-clients: ", clients.status().message())));
+      pact_options.clients = *std::move(clients);
+    } else {
+      spdlog::warn("no --pact-clients: the PACT API on --https accepts no client");
+    }
+    pact_options.fallback_base_url = cdl::StrCat("https://", flags.https);
+    pact = std::make_unique<cdl::http::PactApi>(&(*node)->ledger(), ledger_store, std::move(pact_options));
+  }
+  if (want_http || want_https) {
     cdl::http::GatewayOptions http_options;
     http_options.process_start = process_start;
+    http_options.pact = pact.get();
     if (transport) {
       http_options.connected_peers = [t = transport.get()] { return t->stats().connected_peers; };
     }
     gateway = std::make_unique<cdl::http::Gateway>(node->get(), std::move(http_options));
-    auto started = cdl::http::HttpServer::Start(gateway.get(), flags.http);
-    if (!started.ok() && http_by_default) {
-      spdlog::warn("no HTTP gateway: {} (pass --http HOST:PORT to choose another address)",
-                   std::string(started.status().message()));
-      gateway.reset();
+  }
+  struct Listener {
+    bool wanted;
+    bool by_default;
+    const char* flag;
+    std::string address;
+    const cdl::http::TlsFiles* tls;
+    std::unique_ptr<cdl::http::HttpServer>* out;
+  };
+  for (Listener l : {Listener{want_http, http_by_default, "--http", flags.http, nullptr, &http_server},
+                     Listener{want_https, https_by_default, "--https", flags.https, &tls, &https_server}}) {
+    if (!l.wanted) continue;
+    auto started = cdl::http::HttpServer::Start(gateway.get(), l.address, l.tls);
+    if (!started.ok() && l.by_default) {
+      spdlog::warn("no {} gateway: {} (pass {} HOST:PORT to choose another address)", l.tls ? "HTTPS" : "HTTP",
+                   std::string(started.status().message()), l.flag);
     } else if (!started.ok()) {
-      server->Shutdown(std::chrono::system_clock::now());
-      (*node)->Stop();
-      if (transport) transport->Stop();
-      return Fail(cdl::StrCat("--http: ", started.status().message()));
+      stop_all();
+      return Fail(cdl::StrCat(l.flag, ": ", started.status().message()));
     } else {
-      http_server = *std::move(started);
-      spdlog::info("HTTP gateway on http://{}/ (port {})", flags.http, http_server->port());
+      *l.out = *std::move(started);
+      spdlog::info("{} gateway on {}://{}/ (port {})", l.tls ? "HTTPS" : "HTTP", l.tls ? "https" : "http", l.address,
+                   (*l.out)->port());
     }
   }
 
@@ -338,6 +413,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   spdlog::info("signal {} received, shutting down", signal_number);
   if (http_server) http_server->Stop();
+  if (https_server) https_server->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*node)->Stop();
   if (transport) transport->Stop();
