@@ -8,10 +8,10 @@
 #include <fstream>
 
 #include "absl/strings/numbers.h"
-#include "crypto/str_cat.h"
-#include "httplib.h"
 #include "crypto/keys.h"
+#include "crypto/str_cat.h"
 #include "crypto/x509.h"
+#include "httplib.h"
 #include "node/http/pact_api.h"
 #include "spdlog/spdlog.h"
 
