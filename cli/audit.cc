@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cli/parse.h"
 #include "crypto/hash.h"
 #include "crypto/str_cat.h"
@@ -149,6 +151,29 @@ int PeriodLength(std::string_view period) {
 }  // namespace
 
 // ---- Periods ----------------------------------------------------------------
+
+absl::StatusOr<int64_t> PeriodEndMs(std::string_view period) {
+  if (absl::Status s = cdl::verify::ValidatePeriod("period", period); !s.ok()) {
+    return s;
+  }
+  const int year = std::stoi(std::string(period.substr(0, 4)));
+  int next_month = 13;  // a year ends where the next one starts
+  if (PeriodLength(period) == 1) {
+    next_month = 3 * (period[6] - '0') + 1;
+  } else if (PeriodLength(period) == 2) {
+    next_month = std::stoi(std::string(period.substr(5, 2))) + 1;
+  }
+  // CivilMonth normalises month 13 to January of the next year.
+  const absl::CivilSecond end(absl::CivilMonth(year, next_month));
+  return absl::ToUnixMillis(absl::FromCivil(end, absl::UTCTimeZone()));
+}
+
+absl::StatusOr<int64_t> ReportingDeadlineMs(std::string_view period,
+                                            int deadline_days) {
+  absl::StatusOr<int64_t> end = PeriodEndMs(period);
+  if (!end.ok()) return end.status();
+  return *end + int64_t{deadline_days} * 24 * 3600 * 1000;
+}
 
 absl::StatusOr<std::vector<std::vector<std::string>>> PeriodBreakdown(
     std::string_view period) {
@@ -332,6 +357,14 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
     if (r.body.has_disclosure()) by_id[r.id] = &r;
   }
   const Heads heads = CurrentDisclosures(input.disclosures);
+  // The first disclosure of each (organisation, period), any version: what
+  // decides whether the period was disclosed on time.
+  std::map<std::pair<std::string, std::string>, const LedgerRecord*> first;
+  for (const LedgerRecord& r : input.disclosures) {
+    if (!r.body.has_disclosure()) continue;
+    const cdl::v1::Disclosure& d = r.body.disclosure();
+    first.try_emplace({d.organisation(), d.period()}, &r);
+  }
 
   // Certificates by subject.
   std::map<std::string, std::vector<CertificateLine>> certificates;
@@ -361,6 +394,7 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
   ParkSummary& park = report.park;
   park.park = input.park;
   park.period = input.period;
+  park.deadline_days = input.deadline_days;
   Sum totals[5];
   double renewable_weighted = 0;  // Σ energy × share
   double renewable_energy = 0;    // Σ energy
@@ -406,6 +440,19 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
       if (it == heads.end()) continue;
       used.push_back(it->second.back());
       row.periods.push_back(period);
+      const LedgerRecord* earliest = first.at({id, period});
+      if (earliest->block_time_ms != 0) {
+        absl::StatusOr<int64_t> deadline =
+            ReportingDeadlineMs(period, input.deadline_days);
+        if (!deadline.ok()) return deadline.status();
+        if (earliest->block_time_ms > *deadline) {
+          constexpr int64_t kDayMs = 24 * 3600 * 1000;
+          const int64_t over = earliest->block_time_ms - *deadline;
+          row.late.push_back({period, HexEncode(earliest->id), *deadline,
+                              earliest->block_time_ms,
+                              static_cast<int>((over + kDayMs - 1) / kDayMs)});
+        }
+      }
       row.disclosure_ids.push_back(HexEncode(it->second.back()->id));
       for (size_t i = 0; i + 1 < it->second.size(); ++i) {
         row.duplicate_ids.push_back(HexEncode(it->second[i]->id));
@@ -507,6 +554,7 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input) {
                                                 : "";
     }
     if (complete && row.certification == "active") ++park.certified;
+    if (!row.late.empty()) ++park.late;
     report.rows.push_back(std::move(row));
   }
 
@@ -568,6 +616,9 @@ constexpr const char* kCsvColumns[] = {
     "superseded_ids",
     "superseded_scope1_tco2e",
     "duplicate_ids",
+    "late",
+    "late_periods",
+    "days_late",
     "coverage_pct",
     "certified_pct",
     "coverage_target_met",
@@ -598,7 +649,11 @@ std::string ReportCsv(const Report& report) {
                                               std::end(kCsvColumns)));
   for (const ReportRow& row : report.rows) {
     std::vector<std::string> certs, amended, amended_scope1, superseded,
-        superseded_scope1;
+        superseded_scope1, late_periods, days_late;
+    for (const LateDisclosure& l : row.late) {
+      late_periods.push_back(l.period);
+      days_late.push_back(cdl::StrCat(l.days_late));
+    }
     for (const CertificateLine& c : row.certificates) {
       certs.push_back(cdl::StrCat(c.id, " ", CertificateStatusName(c.status),
                                   c.assurance.empty() ? "" : " ", c.assurance));
@@ -629,6 +684,9 @@ std::string ReportCsv(const Report& report) {
                         Joined(superseded),
                         Joined(superseded_scope1),
                         Joined(row.duplicate_ids),
+                        row.late.empty() ? "no" : "yes",
+                        Joined(late_periods),
+                        Joined(days_late),
                         "",
                         "",
                         "",
@@ -657,6 +715,9 @@ std::string ReportCsv(const Report& report) {
                       "",
                       "",
                       "",
+                      cdl::StrCat(p.late),
+                      "",
+                      "",
                       FormatPercent(p.coverage_pct),
                       FormatPercent(p.certified_pct),
                       p.coverage_target_met ? "yes" : "no",
@@ -679,6 +740,14 @@ json ReportJson(const Report& report) {
                                ? json(nullptr)
                                : json(FormatTimeMs(c.valid_until_ms))},
            {"subject", c.subject}});
+    }
+    json late = json::array();
+    for (const LateDisclosure& l : row.late) {
+      late.push_back({{"period", l.period},
+                      {"record_id", l.record_id},
+                      {"deadline", FormatTimeMs(l.deadline_ms)},
+                      {"committed", FormatTimeMs(l.committed_ms)},
+                      {"days_late", l.days_late}});
     }
     json amendments = json::array();
     for (const Amendment& a : row.amendments) {
@@ -706,7 +775,9 @@ json ReportJson(const Report& report) {
          {"assurance", OrNull(row.assurance)},
          {"certificates", certs},
          {"amendments", amendments},
-         {"duplicate_ids", row.duplicate_ids}});
+         {"duplicate_ids", row.duplicate_ids},
+         {"late", !row.late.empty()},
+         {"late_disclosures", late}});
   }
   const ParkSummary& p = report.park;
   json park = {
@@ -717,6 +788,8 @@ json ReportJson(const Report& report) {
       {"partial", p.partial},
       {"missing", p.missing},
       {"certified", p.certified},
+      {"late", p.late},
+      {"deadline_days", p.deadline_days},
       {"coverage_pct", Round2(p.coverage_pct)},
       {"coverage_target_pct", kCoverageTargetPct},
       {"coverage_target_met", p.coverage_target_met},

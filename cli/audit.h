@@ -44,6 +44,7 @@ struct LedgerRecord {
   std::string id;       // 32 raw bytes
   uint64_t height = 0;  // block that accepted it
   cdl::v1::RecordBody body;
+  int64_t block_time_ms = 0;  // time of that block; 0 = unknown
 };
 
 // ---- Periods ----------------------------------------------------------------
@@ -56,6 +57,25 @@ struct LedgerRecord {
 // InvalidArgument for anything cdl::verify::ValidatePeriod refuses.
 absl::StatusOr<std::vector<std::vector<std::string>>> PeriodBreakdown(
     std::string_view period);
+
+// ---- Reporting deadlines ----------------------------------------------------
+//
+// A disclosure is due `deadline_days` days after its period ends: the
+// deadline of "2026" is 2027-01-01T00:00:00Z + deadline_days days, of
+// "2026-Q1" 2026-04-01 + deadline_days days, of "2026-03" likewise. The time
+// that counts is the block time of the block that committed the disclosure
+// (the ledger's clock, not the claimed `created`). A period is disclosed late
+// when the first disclosure of it (by ledger order; later amendments and
+// duplicates do not move it) committed after its deadline; exactly at the
+// deadline is on time.
+inline constexpr int kDefaultDeadlineDays = 120;
+
+// The first instant after `period` (UTC), in Unix ms. InvalidArgument for
+// anything cdl::verify::ValidatePeriod refuses.
+absl::StatusOr<int64_t> PeriodEndMs(std::string_view period);
+// PeriodEndMs(period) + deadline_days days.
+absl::StatusOr<int64_t> ReportingDeadlineMs(std::string_view period,
+                                            int deadline_days);
 
 // ---- Certificates -----------------------------------------------------------
 
@@ -89,6 +109,7 @@ struct ReportInput {
   std::string park;
   std::string period;  // as PeriodBreakdown accepts
   int64_t now_ms = 0;  // certificate status is judged at this time
+  int deadline_days = kDefaultDeadlineDays;  // see "Reporting deadlines"
   // member_registration records of the park (enterprises admitted into it);
   // registrations of other roles or parks are ignored.
   std::vector<LedgerRecord> registrations;
@@ -120,6 +141,15 @@ struct Amendment {
   std::string supersedes_id;  // hex, the one it replaced
   std::string scope1_tco2e;
   std::string superseded_scope1_tco2e;
+};
+
+// A period of a report row whose first disclosure came after its deadline.
+struct LateDisclosure {
+  std::string period;
+  std::string record_id;  // hex: the first disclosure of that period
+  int64_t deadline_ms = 0;
+  int64_t committed_ms = 0;  // block time
+  int days_late = 0;         // whole days after the deadline, rounded up
 };
 
 enum class Coverage {
@@ -160,6 +190,9 @@ struct ReportRow {
   // Other current disclosures of the same period without a supersede link
   // (the latest one is used; see FindDuplicateDisclosures).
   std::vector<std::string> duplicate_ids;  // hex
+  // Each period in `periods` that was disclosed late, in the same order.
+  // Disclosures with an unknown block time are not judged.
+  std::vector<LateDisclosure> late;
 };
 
 struct ParkSummary {
@@ -170,6 +203,8 @@ struct ParkSummary {
   int partial = 0;
   int missing = 0;
   int certified = 0;         // disclosed and certification "active"
+  int late = 0;              // enterprises with at least one late period
+  int deadline_days = kDefaultDeadlineDays;
   double coverage_pct = 0;   // disclosed / enterprises
   double certified_pct = 0;  // certified / enterprises
   bool coverage_target_met = false;
@@ -196,7 +231,9 @@ absl::StatusOr<Report> BuildReport(const ReportInput& input);
 // enterprise column is "TOTAL" and name column the park, with the park's
 // totals, energy-weighted renewable share and, in the last four columns
 // (empty on enterprise rows), coverage_pct, certified_pct,
-// coverage_target_met and renewable_target_met ("yes"/"no"). Fields are
+// coverage_target_met and renewable_target_met ("yes"/"no"). The columns
+// late ("yes"/"no"; on the TOTAL row the number of late enterprises),
+// late_periods and days_late (same order) come after duplicate_ids. Fields are
 // quoted as RFC 4180 says (CsvField); lines end in "\n". Lists inside a
 // field (periods, ids, certificates) are joined with "; ".
 std::string ReportCsv(const Report& report);

@@ -33,6 +33,9 @@ struct AuditReportOptions {
   std::string format;  // csv | json; default json for a .json output, else csv
   std::string output;  // file, or "-" for stdout
   std::string at;      // certificates are judged at this time; default now
+  // A period's disclosure is late when it committed more than this many days
+  // after the period ended (cli/audit.h, "Reporting deadlines").
+  int deadline_days = 120;
 };
 absl::Status RunAuditReport(const Context& ctx,
                             const AuditReportOptions& options);

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -373,18 +375,18 @@ TEST(ReportCsvTest, HeaderRowsAndTotalLine) {
             "scope3_tco2e,energy_mwh,renewable_share_pct,certification,"
             "assurance,certificates,amended_ids,amended_scope1_tco2e,"
             "superseded_ids,superseded_scope1_tco2e,duplicate_ids,"
-            "coverage_pct,certified_pct,coverage_target_met,"
+            "late,late_periods,days_late,coverage_pct,certified_pct,coverage_target_met,"
             "renewable_target_met");
   EXPECT_EQ(lines[1],
             "alpha,\"Alpha Steel, \"\"Ltd\"\"\",active,disclosed,2026," +
                 Hex(32) + ",1000.5,200,150,3000,5000,95,active,reasonable," +
                 Hex(40) + " active reasonable," + Hex(32) + ",1000.5," +
-                Hex(20) + ",900,,,,,");
+                Hex(20) + ",900,,no,,,,,,");
   EXPECT_EQ(lines[2].substr(0, 37), "beta,beta,,disclosed,2026-Q1; 2026-Q2");
-  EXPECT_EQ(lines[3], "delta,delta,,missing,,,,,,,,,,,,,,,,,,,,");
+  EXPECT_EQ(lines[3], "delta,delta,,missing,,,,,,,,,,,,,,,,,no,,,,,,");
   EXPECT_EQ(lines[6],
             "TOTAL,sip-park,,,2026,,1157.75,209,150,3000,5410,94.18,,,,,,,,,"
-            "60.00,20.00,no,yes");
+            "0,,,60.00,20.00,no,yes");
 }
 
 TEST(ReportJsonTest, HasRowsAndPark) {
@@ -405,6 +407,160 @@ TEST(ReportJsonTest, HasRowsAndPark) {
   EXPECT_EQ(park["renewable_target_met"], true);
   EXPECT_EQ(park["totals"]["scope1_tco2e"], "1157.75");
   EXPECT_EQ(park["missing"], 1);
+}
+
+// ---- Reporting deadlines ----------------------------------------------------
+
+int64_t Utc(int year, int month, int day, int hour = 0) {
+  return absl::ToUnixMillis(absl::FromCivil(
+      absl::CivilSecond(year, month, day, hour, 0, 0), absl::UTCTimeZone()));
+}
+
+TEST(DeadlineTest, PeriodEndAndDeadline) {
+  EXPECT_EQ(*PeriodEndMs("2026"), Utc(2027, 1, 1));
+  EXPECT_EQ(*PeriodEndMs("2026-Q1"), Utc(2026, 4, 1));
+  EXPECT_EQ(*PeriodEndMs("2026-Q2"), Utc(2026, 7, 1));
+  EXPECT_EQ(*PeriodEndMs("2026-Q4"), Utc(2027, 1, 1));
+  EXPECT_EQ(*PeriodEndMs("2026-02"), Utc(2026, 3, 1));
+  EXPECT_EQ(*PeriodEndMs("2026-12"), Utc(2027, 1, 1));
+  EXPECT_EQ(*ReportingDeadlineMs("2025", 120), Utc(2026, 5, 1));
+  EXPECT_EQ(*ReportingDeadlineMs("2025-Q2", 120), Utc(2025, 10, 29));
+  EXPECT_EQ(*ReportingDeadlineMs("2025", 0), Utc(2026, 1, 1));
+  EXPECT_FALSE(PeriodEndMs("2026-Q5").ok());
+  EXPECT_FALSE(ReportingDeadlineMs("26", 120).ok());
+}
+
+// Period 2025, deadline 120 days after each period's end (2025 -> 2026-05-01,
+// 2025-Q1 -> 2025-07-30, Q2 -> 2025-10-29, Q3 -> 2026-01-29, Q4 -> 2026-05-01).
+ReportInput LateDataset() {
+  ReportInput in;
+  in.park = kPark;
+  in.period = "2025";
+  in.now_ms = kNow;
+  in.registrations = {
+      Registration(1, "on-time", kPark), Registration(2, "late-1ms", kPark),
+      Registration(3, "late-10d", kPark), Registration(4, "quarters", kPark),
+      Registration(5, "unknown", kPark), Registration(6, "missing", kPark)};
+  auto at = [](LedgerRecord r, int64_t ms) {
+    r.block_time_ms = ms;
+    return r;
+  };
+  const int64_t deadline = Utc(2026, 5, 1);
+  in.disclosures = {
+      // Exactly at the deadline is on time; its late amendment changes nothing.
+      at(Disclosure(20, 5, {"on-time", "2025", "10", "1", "", "", "", ""}),
+         deadline),
+      at(Disclosure(21, 6, {"late-1ms", "2025", "20", "1", "", "", "", ""}),
+         deadline + 1),
+      // The first disclosure decides, not the on-time-looking amendment
+      // (ledger order) nor the later one.
+      at(Disclosure(22, 7, {"late-10d", "2025", "30", "1", "", "", "", ""}),
+         deadline + 10 * kDay),
+      at(Disclosure(23, 8,
+                    {"late-10d", "2025", "31", "1", "", "", "", "", 22}),
+         deadline + 40 * kDay),
+      at(Disclosure(24, 9,
+                    {"on-time", "2025", "11", "1", "", "", "", "", 20}),
+         deadline + 50 * kDay),
+      at(Disclosure(30, 10, {"quarters", "2025-Q1", "1", "1", "", "", "", ""}),
+         Utc(2025, 7, 29)),
+      at(Disclosure(31, 11, {"quarters", "2025-Q2", "1", "1", "", "", "", ""}),
+         Utc(2025, 11, 8)),
+      at(Disclosure(32, 12, {"quarters", "2025-Q3", "1", "1", "", "", "", ""}),
+         Utc(2026, 1, 29)),
+      at(Disclosure(33, 13, {"quarters", "2025-Q4", "1", "1", "", "", "", ""}),
+         Utc(2026, 5, 3, 12)),
+      Disclosure(40, 14, {"unknown", "2025", "5", "1", "", "", "", ""}),
+  };
+  return in;
+}
+
+TEST(LateDisclosureTest, FirstDisclosureAfterTheDeadlineIsLate) {
+  absl::StatusOr<Report> report = BuildReport(LateDataset());
+  ASSERT_TRUE(report.ok()) << report.status();
+  std::map<std::string, const ReportRow*> rows;
+  for (const ReportRow& row : report->rows) rows[row.enterprise] = &row;
+  ASSERT_THAT(rows, SizeIs(6));
+  EXPECT_THAT(rows["on-time"]->late, IsEmpty());
+  EXPECT_THAT(rows["unknown"]->late, IsEmpty());
+  EXPECT_THAT(rows["missing"]->late, IsEmpty());
+  EXPECT_EQ(rows["missing"]->coverage, Coverage::kMissing);
+
+  ASSERT_THAT(rows["late-1ms"]->late, SizeIs(1));
+  EXPECT_EQ(rows["late-1ms"]->late[0].period, "2025");
+  EXPECT_EQ(rows["late-1ms"]->late[0].record_id, Hex(21));
+  EXPECT_EQ(rows["late-1ms"]->late[0].deadline_ms, Utc(2026, 5, 1));
+  EXPECT_EQ(rows["late-1ms"]->late[0].days_late, 1);  // rounded up
+
+  ASSERT_THAT(rows["late-10d"]->late, SizeIs(1));
+  EXPECT_EQ(rows["late-10d"]->late[0].record_id, Hex(22));  // not the amendment
+  EXPECT_EQ(rows["late-10d"]->late[0].days_late, 10);
+  EXPECT_EQ(rows["late-10d"]->scope1_tco2e, "31");  // values are the amendment's
+
+  const ReportRow& q = *rows["quarters"];
+  EXPECT_EQ(q.coverage, Coverage::kDisclosed);
+  ASSERT_THAT(q.late, SizeIs(2));
+  EXPECT_EQ(q.late[0].period, "2025-Q2");
+  EXPECT_EQ(q.late[0].deadline_ms, Utc(2025, 10, 29));
+  EXPECT_EQ(q.late[0].committed_ms, Utc(2025, 11, 8));
+  EXPECT_EQ(q.late[0].days_late, 10);
+  EXPECT_EQ(q.late[1].period, "2025-Q4");
+  EXPECT_EQ(q.late[1].days_late, 3);  // 2.5 days
+
+  EXPECT_EQ(report->park.late, 3);
+  EXPECT_EQ(report->park.deadline_days, 120);
+
+  // CSV: late, late_periods, days_late after duplicate_ids; TOTAL counts.
+  const std::string csv = ReportCsv(*report);
+  std::vector<std::string> lines = absl::StrSplit(csv, '\n');
+  ASSERT_THAT(lines, SizeIs(9));  // header, 6 rows (by id), TOTAL, ""
+  EXPECT_THAT(lines[1], ::testing::StartsWith("late-10d,"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith(",yes,2025,10,,,,"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith(",yes,2025,1,,,,"));
+  EXPECT_THAT(lines[4], ::testing::StartsWith("on-time,"));
+  EXPECT_THAT(lines[4], ::testing::EndsWith(",no,,,,,,"));
+  EXPECT_THAT(lines[5], ::testing::StartsWith("quarters,"));
+  EXPECT_THAT(lines[5],
+              ::testing::EndsWith(",yes,2025-Q2; 2025-Q4,10; 3,,,,"));
+  // 71 = 11 (on-time's amendment) + 20 + 31 + 4 quarters of 1 + 5; 5 of 6
+  // enterprises disclosed; 3 were late.
+  EXPECT_EQ(lines[7],
+            "TOTAL,sip-park,,,2025,,71,8,0,0,0,,,,,,,,,,3,,,83.33,0.00,no,no");
+
+  // JSON: per row and for the park.
+  nlohmann::json j = ReportJson(*report);
+  EXPECT_EQ(j["park"]["late"], 3);
+  EXPECT_EQ(j["park"]["deadline_days"], 120);
+  const nlohmann::json& quarters = j["rows"][4];
+  EXPECT_EQ(quarters["enterprise"], "quarters");
+  EXPECT_EQ(quarters["late"], true);
+  ASSERT_EQ(quarters["late_disclosures"].size(), 2u);
+  EXPECT_EQ(quarters["late_disclosures"][0],
+            (nlohmann::json{{"period", "2025-Q2"},
+                            {"record_id", Hex(31)},
+                            {"deadline", "2025-10-29T00:00:00.000Z"},
+                            {"committed", "2025-11-08T00:00:00.000Z"},
+                            {"days_late", 10}}));
+  EXPECT_EQ(j["rows"][3]["enterprise"], "on-time");
+  EXPECT_EQ(j["rows"][3]["late"], false);
+  EXPECT_TRUE(j["rows"][3]["late_disclosures"].empty());
+}
+
+TEST(LateDisclosureTest, DeadlineDaysMoveTheDeadline) {
+  ReportInput in = LateDataset();
+  in.deadline_days = 0;  // due when the period ends: all of them are late
+  absl::StatusOr<Report> report = BuildReport(in);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->park.late, 4);
+  EXPECT_EQ(report->rows[3].enterprise, "on-time");
+  ASSERT_THAT(report->rows[3].late, SizeIs(1));
+  EXPECT_EQ(report->rows[3].late[0].days_late, 120);  // 2026-01-01 -> 2026-05-01
+  EXPECT_THAT(report->rows[4].late, SizeIs(4));       // every quarter
+
+  in.deadline_days = 200;  // nothing is late any more
+  report = BuildReport(in);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->park.late, 0);
 }
 
 TEST(CsvFieldTest, QuotesOnlyWhatNeedsIt) {

@@ -74,7 +74,8 @@ absl::StatusOr<std::vector<LedgerRecord>> FetchAll(
         return Mismatch(absl::StrCat("record ", hex, " is a ", parsed->type,
                                      ", not a ", request.record_type()));
       }
-      out.push_back({parsed->id, entry.height(), std::move(parsed->body)});
+      out.push_back({parsed->id, entry.height(), std::move(parsed->body),
+                     entry.block_time_ms()});
     }
     if (response->next_page_token().empty()) break;
     request.set_page_token(response->next_page_token());
@@ -189,6 +190,11 @@ absl::Status RunAuditReport(const Context& ctx,
     now_ms = *at;
   }
 
+  if (options.deadline_days < 0 || options.deadline_days > 3660) {
+    return UsageError(absl::StrCat("--deadline-days ", options.deadline_days,
+                                   " is outside 0..3660"));
+  }
+
   NodeClient client(ctx.node);
   if (absl::Status s = CheckPark(client, options.park); !s.ok()) return s;
 
@@ -196,6 +202,7 @@ absl::Status RunAuditReport(const Context& ctx,
   input.park = options.park;
   input.period = options.period;
   input.now_ms = now_ms;
+  input.deadline_days = options.deadline_days;
   Progress(ctx,
            absl::StrCat("fetching the enterprises of park ", options.park));
   absl::StatusOr<std::vector<LedgerRecord>> registrations =
@@ -290,6 +297,8 @@ absl::Status RunAuditReport(const Context& ctx,
                    : std::string("not disclosed"))
            << " (target " << audit::kRenewableTargetPct
            << " %: " << TargetText(p.renewable_target_met) << ")\n"
+           << "  late disclosures    " << p.late << " enterprise(s) (due "
+           << p.deadline_days << " days after the period ends)\n"
            << "  scope 1 total       " << p.scope1_tco2e << " tCO2e\n";
   return absl::OkStatus();
 }
@@ -835,6 +844,10 @@ void AddAuditCommands(CLI::App& app, AuditFlags& flags, std::string& node,
   report->add_option("--at", r.at,
                      "Judge certificate validity at this time (RFC 3339 or "
                      "YYYY-MM-DD; default now)");
+  report->add_option("--deadline-days", r.deadline_days,
+                     "A period's first disclosure is late when its block "
+                     "committed more than this many days after the period "
+                     "ended (default 120)");
   add_node(report);
   add_json(report);
   report->callback([f, act] {

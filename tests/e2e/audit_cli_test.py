@@ -30,6 +30,7 @@ Standard library only.
 """
 
 import base64
+import calendar
 import csv
 import io
 import json
@@ -37,6 +38,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from cdltest import GenesisTest, check, date_in, free_port, run_main  # noqa: E402
@@ -61,6 +63,7 @@ class Test(GenesisTest):
         self.checkpoint("a.json")
         self.report_csv()
         self.report_json()
+        self.report_late()
         self.report_errors()
         self.anomalies()
         self.submit_findings()
@@ -231,7 +234,8 @@ class Test(GenesisTest):
         check(lines[3].startswith('ent-c,"Gamma ""Green"" Chemicals",'),
               lines[3])
         check(lines[5] == "TOTAL,%s,,,2026,,2150.5,550,430,2500,13000,93.08,"
-              ",,,,,,,,75.00,25.00,no,yes" % PARK, "TOTAL line: %r" % lines[5])
+              ",,,,,,,,%d,,,75.00,25.00,no,yes" % (PARK, self.late_2026()),
+              "TOTAL line: %r" % lines[5])
         rows = list(csv.DictReader(io.StringIO(text)))
         check(len(rows) == 5, "rows %r" % rows)
         for got, want in zip(rows[:4], self.expected_rows()):
@@ -257,6 +261,7 @@ class Test(GenesisTest):
         expected_park = {
             "id": PARK, "period": "2026", "enterprises": 4, "disclosed": 3,
             "partial": 0, "missing": 1, "certified": 1,
+            "late": self.late_2026(), "deadline_days": 120,
             "coverage_pct": 75.0, "coverage_target_pct": 90.0,
             "coverage_target_met": False, "certified_pct": 25.0,
             "totals": {"scope1_tco2e": "2150.5",
@@ -291,6 +296,50 @@ class Test(GenesisTest):
         q1 = json.loads(p.stdout)
         check(q1["park"]["missing"] == 4 and q1["park"]["coverage_pct"] == 0,
               "2026-Q1 %r" % q1["park"])
+
+    @staticmethod
+    def late_2026():
+        """Enterprises late for 2026 when disclosing today: none before its
+        deadline (2027-01-01 + 120 days), then the three that disclosed."""
+        deadline = calendar.timegm((2027, 5, 1, 0, 0, 0))
+        return 0 if time.time() <= deadline else 3
+
+    def report_late(self):
+        self.step("report for 2025: disclosed after 2026-05-01 (2025 ends + "
+                  "120 days), so late; --deadline-days 1000 puts it on time")
+        p = self.cdl.run("audit", "report", "--park", PARK, "--period",
+                         "2025", "--format", "json", "-o", "-")
+        report = json.loads(p.stdout)
+        deadline_ms = calendar.timegm((2026, 5, 1, 0, 0, 0)) * 1000
+        check(report["park"]["late"] == 3 and
+              report["park"]["deadline_days"] == 120, "park %r" % report["park"])
+        by_id = {"ent-a": "a25", "ent-b": "b25", "ent-d": "d25"}
+        for row in report["rows"]:
+            if row["enterprise"] not in by_id:
+                check(not row["late"] and row["coverage"] == "missing", row)
+                continue
+            late = row["late_disclosures"]
+            check(row["late"] and len(late) == 1, "row %r" % row)
+            check(late[0]["period"] == "2025" and
+                  late[0]["record_id"] == self.ids[by_id[row["enterprise"]]] and
+                  late[0]["deadline"] == "2026-05-01T00:00:00.000Z",
+                  "late %r" % late)
+            committed = time.strptime(late[0]["committed"][:19],
+                                      "%Y-%m-%dT%H:%M:%S")
+            committed_ms = (calendar.timegm(committed) * 1000 +
+                            int(late[0]["committed"][20:23]))
+            day = 86400000
+            check(late[0]["days_late"] ==
+                  (committed_ms - deadline_ms + day - 1) // day,
+                  "days late %r" % late)
+        p = self.cdl.run("audit", "report", "--park", PARK, "--period", "2025",
+                         "--deadline-days", "1000", "--format", "csv",
+                         "-o", "-")
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        check([r["late"] for r in rows] == ["no"] * 4 + ["0"],
+              "late column %r" % [r["late"] for r in rows])
+        self.cdl.run("audit", "report", "--park", PARK, "--period", "2025",
+                     "--deadline-days", "-1", "-o", "-", expect=2)
 
     def report_errors(self):
         self.step("report errors: bad period, unknown park, not a park")
