@@ -320,22 +320,46 @@ class Test(GenesisTest):
         p = self.verify(self.ids["passport"])
         check(p.stdout.startswith("VALID"), p.stdout)
 
+    def query_certificates(self, *flags):
+        """Ids of the certificates `cdl query FLAGS` lists."""
+        q = self.cdl.json("query", *flags, "--all")
+        return [r["record_id"] for r in q["records"]]
+
     def certificate_lifecycle(self):
         cert = self.ids["certificate"]
+        self.step("query by standard and by certificate status: active")
+        check(self.query_certificates("--standard", STANDARD) == [cert],
+              "by standard")
+        check(self.query_certificates("--standard", "PAS 2050") == [],
+              "another standard")
+        check(self.query_certificates("--certificate-status", "active") == [cert],
+              "active")
+
         self.step("the certifier suspends its certificate")
         r = self.cdl.json("suspend", *self.signer("cn-verify"), "--record", cert,
                           "--reason", "client failed to provide evidence")
         self.accepted(r, "suspend")
+        check(self.query_certificates("--certificate-status", "suspended") ==
+              [cert], "suspended")
+        check(self.query_certificates("--certificate-status", "active") == [],
+              "no longer active")
 
         self.step("the certifier reinstates it")
         p = self.cdl.run("reinstate", *self.signer("cn-verify"),
                          "--record", cert, "--reason", "evidence received")
         check(p.stdout.startswith("ACCEPTED record "), p.stdout)
+        check(self.query_certificates("--certificate-status", "active") == [cert],
+              "active again")
 
         self.step("the regulator of CN revokes it")
         r = self.cdl.json("revoke", *self.signer("reg-cn"), "--record", cert,
                           "--reason", "misstatement found in audit")
         self.accepted(r, "revoke")
+        check(self.query_certificates("--certificate-status", "revoked",
+                                      "--standard", STANDARD) == [cert],
+              "revoked")
+        check(self.query_certificates("--certificate-status", "suspended") == [],
+              "not suspended")
 
         self.step("revoking it again is REJECTED, as is reinstating it")
         p = self.cdl.run("revoke", *self.signer("reg-cn"), "--record", cert,
