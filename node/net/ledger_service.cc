@@ -100,6 +100,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<cdl::v1::WatchRespons
   // known (buffered or in storage).
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || sub_ == nullptr) return;
+    if (sub_->closed()) {
+      FinishLocked(absl::UnavailableError(cdl::StrCat(
+          "the node is shutting down; call Watch again (here once it is back, or on another node) with "
+          "from_height=", next_, " to resume without gaps")));
+      return;
+    }
     if (sub_->overflowed()) {
       pending_.reset();
       // Also while a write is stuck: a client that stopped reading never

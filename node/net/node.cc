@@ -221,6 +221,7 @@ void Node::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
 
 void Node::Stop() {
   if (stopping_.exchange(true)) return;
+  watch_hub_->Close();  // Watch streams end now (UNAVAILABLE), not at the server's shutdown deadline
   mempool_.Wake();
   if (producer_.joinable()) producer_.join();
   if (orderer_) orderer_->Stop();

@@ -74,7 +74,8 @@ class Node {
   ~Node();
 
   void Start();
-  // Stops producing, answers every waiting client, joins threads. Idempotent.
+  // Stops producing, answers every waiting client, ends Watch streams
+  // (watch_hub().Close()), joins threads. Idempotent.
   void Stop();
 
   // Admits a serialized SignedRecord. `done` runs exactly once, on another

@@ -23,6 +23,11 @@ bool WatchHub::Subscription::overflowed() const {
   return overflowed_;
 }
 
+bool WatchHub::Subscription::closed() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
+}
+
 void WatchHub::Subscription::Cancel() {
   {
     absl::MutexLock lock(&mu_);
@@ -49,6 +54,7 @@ WatchHub::~WatchHub() {
 absl::StatusOr<std::shared_ptr<WatchHub::Subscription>> WatchHub::Subscribe(std::function<void()> on_available) {
   std::shared_ptr<Subscription> sub(new Subscription(this, std::move(on_available)));
   absl::MutexLock lock(&mu_);
+  if (closed_) return absl::UnavailableError("the node is shutting down; watch another node or retry later");
   std::erase_if(subs_, [](const Entry& e) { return e.weak.expired(); });
   if (subs_.size() >= options_.max_watchers) {
     return absl::ResourceExhaustedError(cdl::StrCat("this node already serves its maximum of ", options_.max_watchers,
@@ -86,6 +92,23 @@ void WatchHub::Publish(uint64_t height, const cdl::v1::Block& block) {
     if (sub->buffer_.empty()) to_wake_.push_back(weak);
     sub->buffer_.push_back({height, shared});
     sub->bytes_ += size;
+  }
+}
+
+void WatchHub::Close() {
+  std::vector<std::shared_ptr<Subscription>> keep;  // released after mu_, as in Publish
+  absl::MutexLock lock(&mu_);
+  if (closed_) return;
+  closed_ = true;
+  for (const Entry& entry : subs_) {
+    std::shared_ptr<Subscription> sub = entry.weak.lock();
+    if (sub == nullptr) continue;
+    keep.push_back(sub);
+    absl::MutexLock sub_lock(&sub->mu_);
+    sub->closed_ = true;
+    sub->buffer_.clear();
+    sub->bytes_ = 0;
+    to_wake_.push_back(entry.weak);
   }
 }
 

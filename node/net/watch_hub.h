@@ -54,6 +54,8 @@ class WatchHub {
     // Whether blocks were dropped because the buffer was full. Stays true;
     // nothing is buffered after it.
     bool overflowed() const;
+    // Whether the hub was closed (the node is shutting down). Stays true.
+    bool closed() const;
     // Unsubscribes (idempotent). on_available may still run once if it was
     // already under way.
     void Cancel();
@@ -69,6 +71,7 @@ class WatchHub {
     std::deque<Item> buffer_ ABSL_GUARDED_BY(mu_);
     size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
     bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
+    bool closed_ ABSL_GUARDED_BY(mu_) = false;
     bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   };
 
@@ -89,6 +92,11 @@ class WatchHub {
   // Hands block `height` to every subscriber. Never blocks on a subscriber.
   void Publish(uint64_t height, const cdl::v1::Block& block);
 
+  // Marks every subscription closed and wakes it, so that streams can end
+  // at once when the node shuts down; later Subscribe calls are UNAVAILABLE.
+  // Idempotent.
+  void Close();
+
   size_t watchers() const;
 
  private:
@@ -104,6 +112,7 @@ class WatchHub {
   std::vector<Entry> subs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::weak_ptr<Subscription>> to_wake_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread notifier_;
 };
 

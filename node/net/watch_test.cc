@@ -281,6 +281,22 @@ TEST_F(WatchTest, CancellationReleasesTheWatcher) {
   EXPECT_TRUE(Eventually([&] { return node_->watch_hub().watchers() == 0; }));
 }
 
+TEST_F(WatchTest, ClosingTheHubEndsStreamsWithTheHeightToResumeFrom) {
+  StartNode();
+  CommitDataset();
+  auto s = Watch(FromHeight(1));
+  Read(*s, 5);
+  node_->watch_hub().Close();
+  cdl::v1::WatchResponse msg;
+  EXPECT_FALSE(s->reader->Read(&msg));
+  grpc::Status status = s->reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("from_height=6"), std::string::npos) << status.error_message();
+  auto late = Watch(FromHeight(1));
+  EXPECT_FALSE(late->reader->Read(&msg));
+  EXPECT_EQ(late->reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(WatchTest, TooManyWatchersIsResourceExhausted) {
   StartNode({.max_watchers = 2});
   auto a = Watch(FromHeight(0));
