@@ -427,5 +427,67 @@ TEST(LedgerRocksTest, StateSurvivesReopenAndGenesisIsChecked) {
   std::filesystem::remove_all(dir);
 }
 
+// A data dir written before the certificate standard/status indexes existed
+// gets them when the ledger opens it.
+TEST(LedgerRocksTest, CertificateIndexesAreBuiltForAnOlderDataDir) {
+  auto dir = std::filesystem::temp_directory_path() / ("cdl-ledger-index-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  TestChain chain;
+  std::vector<std::string> certs;
+  {
+    auto store = cdl::storage::OpenRocksStore(dir.string(), LedgerColumns());
+    ASSERT_TRUE(store.ok()) << store.status();
+    testing::TestLedger node(chain, *std::move(store));
+    node.Commit({chain.Register("reg-cn", "acc-cn", cdl::v1::ROLE_ACCREDITOR, "CN"),
+                 chain.Register("reg-cn", "cert-cn", cdl::v1::ROLE_CERTIFIER, "CN"),
+                 chain.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN")});
+    const int64_t until = node.next_time_ms() + 1000LL * 86'400'000;
+    node.Commit({chain.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"),
+                 chain.Accreditation("acc-cn", "cert-cn", {"ISO 14064-3", "ISO 14067"}, {"CN"}, 0, until)});
+    auto d = node.CommitOne(chain.Disclosure("ent-1", "2025", "100"));
+    for (const auto& r : node.Commit({chain.Certificate("cert-cn", d.record_id(), "ISO 14064-3", "CN", 0, until),
+                                      chain.Certificate("cert-cn", d.record_id(), "ISO 14067", "CN", 0, until)})) {
+      ASSERT_EQ(r.status(), cdl::v1::RECORD_ACCEPTED) << r.message();
+      certs.push_back(r.record_id());
+    }
+    ASSERT_EQ(node.CommitOne(chain.StatusChange("cert-cn", cdl::v1::RecordBody::kSuspension,
+                                                testing::RecordTarget(certs[1]), "test"))
+                  .status(),
+              cdl::v1::RECORD_ACCEPTED);
+    // Make it look like an older version's data dir.
+    cdl::storage::Store* raw = node.ledger().store();
+    cdl::storage::WriteBatch strip;
+    auto it = raw->NewIterator(kIndexColumn);
+    for (it->Seek(""); it->Valid(); it->Next()) {
+      char tag = it->key()[0];
+      if (tag == 'S' || tag == 's' || tag == 'P') strip.Delete(kIndexColumn, it->key());
+    }
+    ASSERT_FALSE(strip.empty());
+    strip.Delete(kMetaColumn, "index_version");
+    ASSERT_TRUE(raw->Write(strip, /*sync=*/true).ok());
+    auto page = node.ledger().Query({.standard = "ISO 14067"});
+    ASSERT_TRUE(page.ok());
+    EXPECT_TRUE(page->entries.empty());
+  }
+  {
+    auto store = cdl::storage::OpenRocksStore(dir.string(), LedgerColumns());
+    ASSERT_TRUE(store.ok());
+    testing::TestLedger node(chain, *std::move(store));
+    auto ids = [&](QueryFilter filter) {
+      std::vector<std::string> out;
+      auto page = node.ledger().Query(filter);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (page.ok()) {
+        for (const auto& e : page->entries) out.push_back(e.record_id);
+      }
+      return out;
+    };
+    EXPECT_EQ(ids({.standard = "ISO 14067"}), std::vector<std::string>{certs[1]});
+    EXPECT_EQ(ids({.certificate_status = "active"}), std::vector<std::string>{certs[0]});
+    EXPECT_EQ(ids({.certificate_status = "suspended"}), std::vector<std::string>{certs[1]});
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cdl::ledger
