@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libabsl-dev
-  libcpp-httplib-dev libqrencode-dev libpng-dev
+  libcpp-httplib-dev libqrencode-dev libpng-dev libjemalloc-dev
   procps psmisc curl python3
   clang libclang-rt-14-dev
   prometheus chromium nodejs npm
