@@ -222,7 +222,12 @@ void ConsensusCore::OnTimer(TimerKind kind, uint64_t round) {
       break;
     case TimerKind::kPropose:
       if (round == current_round_) {
-        idle_expired_round_ = round;
+        // The batch delay comes first in a round, the idle delay after it.
+        if (batch_wait_round_ == round && batch_expired_round_ != round) {
+          batch_expired_round_ = round;
+        } else {
+          idle_expired_round_ = round;
+        }
         TryPropose();
       }
       break;
@@ -242,7 +247,12 @@ void ConsensusCore::OnPayloadAvailable(std::string_view block_id) {
 
 void ConsensusCore::OnPayloadReady() {
   if (!halted_.ok()) return;
-  if (idle_wait_round_ == current_round_) {
+  if (batch_wait_round_ == current_round_ &&
+      batch_expired_round_ != current_round_ &&
+      env_.payload_source->BatchFull()) {
+    batch_expired_round_ = current_round_;
+    TryPropose();
+  } else if (idle_wait_round_ == current_round_) {
     idle_expired_round_ = current_round_;
     TryPropose();
   }
@@ -500,6 +510,14 @@ void ConsensusCore::TryPropose() {
   if (parent == nullptr) {
     RequestBlock(hqc.block_id(), hqc.height(), std::nullopt);
     return;  // OnBlockConnected retries
+  }
+  if (config_.batch_delay_ms > 0 && batch_expired_round_ != round &&
+      !env_.payload_source->BatchFull()) {
+    if (batch_wait_round_ != round) {
+      batch_wait_round_ = round;
+      env_.timer->Schedule(TimerKind::kPropose, round, config_.batch_delay_ms);
+    }
+    return;
   }
   std::vector<const BlockEntry*> path = tree_.PathFromRoot(hqc.block_id());
   PayloadContext ctx;

@@ -86,6 +86,12 @@ struct ConsensusConfig {
   // block. Keep it well below base_timeout_ms.
   uint64_t idle_proposal_delay_ms = 200;
 
+  // Batching: the leader of a round waits up to this long before proposing,
+  // so that records arriving meanwhile share the block, unless the payload
+  // source reports a full batch (then, or on OnPayloadReady with a full batch,
+  // it proposes at once). 0: propose as soon as the round allows.
+  uint64_t batch_delay_ms = 0;
+
   // Block sync: blocks per response, and blocks kept while waiting for an
   // ancestor to arrive.
   uint32_t sync_max_blocks = 64;
@@ -281,6 +287,8 @@ class ConsensusCore {
   uint64_t proposed_round_ = 0;      // round we proposed in (this run)
   uint64_t idle_wait_round_ = 0;     // round whose idle delay is scheduled
   uint64_t idle_expired_round_ = 0;  // round whose idle delay expired
+  uint64_t batch_wait_round_ = 0;     // round whose batch delay is scheduled
+  uint64_t batch_expired_round_ = 0;  // round whose batch delay is over
   std::string own_proposal_id_;      // our latest proposal's block id
   CommittedHead committed_;
   BlockTree tree_;

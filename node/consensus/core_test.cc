@@ -129,6 +129,7 @@ class Harness : public Transport,
   }
   int64_t NowMs() override { return now; }
   std::string NextPayload(const PayloadContext&) override { return payload; }
+  bool BatchFull() override { return batch_full; }
   PayloadStatus Check(std::string_view, const v1::Block&) override {
     return payload_status;
   }
@@ -156,6 +157,7 @@ class Harness : public Transport,
   std::vector<Scheduled> timers;
   int64_t now = kNow;
   std::string payload = "p-records";
+  bool batch_full = false;
   PayloadStatus payload_status = PayloadStatus::kValid;
   std::vector<std::vector<v1::Block>> deliveries;
   std::vector<v1::Block> committed;
@@ -684,6 +686,29 @@ TEST(ConsensusCore, IdleSingleValidatorProposesEmptyBlocksAtItsPace) {
   const uint64_t proposals = h.core->counters().proposals_sent;
   h.core->OnPayloadReady();
   EXPECT_GT(h.core->counters().proposals_sent, proposals);
+}
+
+TEST(ConsensusCore, LeaderWaitsTheBatchDelayUnlessTheBatchIsFull) {
+  Harness h(1, 0);
+  h.config.batch_delay_ms = 5;
+  h.payload = "p";
+  h.Start();
+  // Records are waiting, but the leader gives others the batch delay.
+  EXPECT_EQ(h.core->counters().proposals_sent, 0u);
+  ASSERT_EQ(h.timers.back().kind, TimerKind::kPropose);
+  EXPECT_EQ(h.timers.back().delay_ms, 5u);
+  // Records arriving that do not fill a block change nothing.
+  h.core->OnPayloadReady();
+  EXPECT_EQ(h.core->counters().proposals_sent, 0u);
+  // The delay ends: it proposes (and, alone, runs on with a delay per round).
+  h.core->OnTimer(TimerKind::kPropose, h.timers.back().round);
+  EXPECT_EQ(h.core->counters().proposals_sent, 1u);
+  ASSERT_EQ(h.timers.back().kind, TimerKind::kPropose);
+  EXPECT_EQ(h.timers.back().delay_ms, 5u);
+  // A full batch ends the wait at once.
+  h.batch_full = true;
+  h.core->OnPayloadReady();
+  EXPECT_GT(h.core->counters().proposals_sent, 1u);
 }
 
 TEST(ConsensusCore, FourValidatorsAgreeOverAReliableNetwork) {

@@ -126,6 +126,8 @@ class PayloadSource {
  public:
   virtual ~PayloadSource() = default;
   virtual std::string NextPayload(const PayloadContext& context) = 0;
+  // Whether enough is waiting to fill a block (ends a batch delay early).
+  virtual bool BatchFull() { return false; }
 };
 
 enum class PayloadStatus {
@@ -147,9 +149,11 @@ class PayloadValidator {
 // starting just above the CommittedHead the core was created with. `blocks` is
 // a parent-linked chain (blocks[i+1].parent_id == id of blocks[i]); `cert`
 // certifies the last of them, and through the parent links, all of them.
-// Deliver must apply the blocks durably before returning OK: after a restart
-// the embedder passes the head it reached to ConsensusCore::Create. An error
-// halts the core (every later input returns it).
+// The embedder must apply them in this order; it may do so after Deliver
+// returns (execution off the consensus path): after a restart it passes the
+// head it durably reached to ConsensusCore::Create, and the core delivers the
+// committed blocks above that head again from its BlockStore. An error halts
+// the core (every later input returns it).
 class CommitSink {
  public:
   virtual ~CommitSink() = default;

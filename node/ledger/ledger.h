@@ -96,8 +96,9 @@ class Ledger {
 
   // Merges validator signatures into block `height`'s commit certificate
   // (signatures that do not verify, or from non-validators, are dropped) and
-  // moves the certified height when a quorum is reached. Writer thread only.
-  // Returns whether the block is now certified.
+  // moves the certified height when a quorum is reached; a certificate stops
+  // growing at a quorum. Not synced (signatures can be collected again).
+  // Writer thread only. Returns whether the block is now certified.
   absl::StatusOr<bool> AddCommitSignatures(uint64_t height,
                                            const std::vector<cdl::v1::CommitSignature>& signatures);
 

@@ -1,5 +1,7 @@
 #include "node/net/bft_orderer.h"
 
+#include <pthread.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "crypto/hash.h"
@@ -118,6 +120,17 @@ class BftOrderer::Env : public cdl::consensus::Transport,
         s = std::max(s, rec->body.sequence());
       }
     }
+    {
+      // Committed blocks the applier has not executed yet.
+      absl::MutexLock lock(&o_->exec_mu_);
+      for (const Inflight& f : o_->inflight_) {
+        exclude.insert(f.ids.begin(), f.ids.end());
+        for (const auto& [author, seq] : f.max_sequence) {
+          uint64_t& s = pending_seq[author];
+          s = std::max(s, seq);
+        }
+      }
+    }
     auto last = [&](const std::string& author) {
       auto m = o_->ledger_->GetMember(author);
       uint64_t committed = m.ok() ? m->last_sequence() : 0;
@@ -131,6 +144,8 @@ class BftOrderer::Env : public cdl::consensus::Transport,
     for (const auto& r : records) batch.add_signed_records(r->signed_record.SerializeAsString());
     return batch.SerializeAsString();
   }
+
+  bool BatchFull() override { return o_->mempool_->size() >= o_->options_.max_block_records; }
 
   // PayloadValidator: the records travel inside the proposal, so they are
   // always available; each must parse and pass the stateless checks.
@@ -201,6 +216,7 @@ absl::Status BftOrderer::Start() {
   config.genesis_time_ms = genesis.proto().genesis_time_ms();
   config.base_timeout_ms = options_.base_timeout_ms;
   config.idle_proposal_delay_ms = options_.idle_proposal_delay_ms;
+  config.batch_delay_ms = options_.batch_delay_ms;
   config.max_block_time_drift_ms = options_.max_block_time_drift_ms;
   cdl::consensus::Environment env;
   env.transport = env_.get();
@@ -225,7 +241,14 @@ absl::Status BftOrderer::Start() {
   auto core = cdl::consensus::ConsensusCore::Create(config, env, committed);
   if (!core.ok()) return core.status();
   core_ = *std::move(core);
-  loop_ = std::thread([this] { Loop(); });
+  applier_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cdl-apply");
+    ApplierLoop();
+  });
+  loop_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cdl-consensus");
+    Loop();
+  });
   Post([this] { core_->OnStart(); });
   return absl::OkStatus();
 }
@@ -237,6 +260,11 @@ void BftOrderer::Stop() {
     stopping_ = true;
   }
   if (loop_.joinable()) loop_.join();
+  {
+    absl::MutexLock lock(&exec_mu_);
+    exec_stopping_ = true;
+  }
+  if (applier_.joinable()) applier_.join();
 }
 
 void BftOrderer::Post(std::function<void()> event) {
@@ -264,7 +292,10 @@ void BftOrderer::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
         ++stats_.rejected_messages;
         break;
       }
-      Post([this, v = std::move(*msg.mutable_checkpoint_vote())] { HandleCheckpointVote(v); });
+      absl::MutexLock lock(&exec_mu_);
+      if (exec_queue_.size() < kMaxQueuedBlocks * 64) {
+        exec_queue_.emplace_back(std::move(*msg.mutable_checkpoint_vote()));
+      }  // else dropped: the applier is far behind; the block gets certified by later votes or sync
       break;
     }
     default:
@@ -278,7 +309,12 @@ void BftOrderer::Gossip(std::string signed_record) {
 }
 
 void BftOrderer::PayloadReady() {
-  Post([this] { core_->OnPayloadReady(); });
+  // Admissions come in bursts: one queued event covers them all.
+  if (payload_ready_posted_.exchange(true)) return;
+  Post([this] {
+    payload_ready_posted_.store(false);
+    core_->OnPayloadReady();
+  });
 }
 
 BftStats BftOrderer::stats() const {
@@ -335,13 +371,9 @@ void BftOrderer::Loop() {
 void BftOrderer::Deliver(const std::vector<cv1::Block>& blocks) {
   const auto& genesis = ledger_->genesis();
   for (const cv1::Block& cblock : blocks) {
-    std::string cblock_id = cdl::consensus::BlockId(genesis.chain_id(), cblock);
-    {
-      absl::MutexLock lock(&mu_);
-      if (!halted_.ok()) return;
-      ++stats_.committed_blocks;
-    }
-    std::vector<std::shared_ptr<const cdl::verify::ParsedRecord>> records;
+    Delivered d;
+    d.id = cdl::consensus::BlockId(genesis.chain_id(), cblock);
+    Inflight inflight;
     cdl::peer::v1::RecordGossip batch;
     if (!cblock.payload().empty() && batch.ParseFromString(cblock.payload())) {
       for (const auto& bytes : batch.signed_records()) {
@@ -349,69 +381,120 @@ void BftOrderer::Deliver(const std::vector<cv1::Block>& blocks) {
         if (!parsed.ok()) continue;  // cannot happen: voters checked the payload
         // Our own verified copy saves a signature check at execution.
         auto mine = mempool_->Find(parsed->id, parsed->body.author(), parsed->body.sequence());
-        records.push_back(mine ? mine : std::make_shared<cdl::verify::ParsedRecord>(*std::move(parsed)));
+        auto record = mine ? mine : std::make_shared<cdl::verify::ParsedRecord>(*std::move(parsed));
+        inflight.ids.insert(record->id);
+        uint64_t& seq = inflight.max_sequence[record->body.author()];
+        seq = std::max(seq, record->body.sequence());
+        d.records.push_back(std::move(record));
       }
     }
-    absl::Status failure;
-    if (records.empty()) {
-      failure = ledger_->SetConsensusHead(cblock_id, cblock.height(), cblock.round(), cblock.timestamp_ms());
-    } else {
-      std::vector<const cdl::verify::ParsedRecord*> ptrs;
-      for (const auto& r : records) ptrs.push_back(r.get());
-      std::string proposer = cblock.author() < genesis.validator_count()
-                                 ? genesis.proto().validators(static_cast<int>(cblock.author())).id()
-                                 : "";
-      auto prepared = ledger_->Prepare(ptrs, cblock.timestamp_ms(), cblock.round(), proposer);
-      if (prepared.ok()) {
-        prepared->new_head.set_consensus_block_id(cblock_id);
-        prepared->new_head.set_consensus_height(cblock.height());
-        prepared->new_head.set_consensus_round(cblock.round());
-        prepared->new_head.set_consensus_time_ms(cblock.timestamp_ms());
-        uint64_t height = prepared->header.height();
-        std::string hash = prepared->hash;
-        auto sig = cdl::verify::SignCommit(key_, options_.validator_id, genesis.chain_id(), height, hash);
-        if (sig.ok()) {
-          cdl::v1::CommitCertificate commit;
-          commit.set_height(height);
-          commit.set_block_hash(hash);
-          *commit.add_signatures() = *sig;
-          cdl::v1::Block block = prepared->block;
-          failure = ledger_->Commit(*std::move(prepared), commit);
-          if (failure.ok()) {
-            cdl::peer::v1::PeerMessage vote;
-            auto* v = vote.mutable_checkpoint_vote();
-            v->set_height(height);
-            v->set_block_hash(hash);
-            v->set_validator(options_.validator_id);
-            v->set_signature(sig->signature());
-            network_->Broadcast(vote);
-            {
-              absl::MutexLock lock(&mu_);
-              ++stats_.ledger_blocks;
-            }
-            std::vector<std::string> ids;
-            for (const auto& r : records) ids.push_back(r->id);
-            auto stale = mempool_->RemoveCommitted(ids, [this](const std::string& author) {
-              auto m = ledger_->GetMember(author);
-              return m.ok() ? m->last_sequence() : uint64_t{0};
-            });
-            on_block_(block);
-            if (!stale.empty()) on_stale_(stale);
-            ApplyBufferedVotes(height);
+    d.block = cblock;
+    {
+      absl::MutexLock lock(&mu_);
+      ++stats_.committed_blocks;
+    }
+    absl::MutexLock lock(&exec_mu_);
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(exec_mu_) {
+      return queued_blocks_ < kMaxQueuedBlocks || exec_stopping_;
+    };
+    exec_mu_.Await(absl::Condition(&room));
+    if (exec_stopping_) return;
+    inflight_.push_back(std::move(inflight));
+    exec_queue_.emplace_back(std::move(d));
+    ++queued_blocks_;
+  }
+}
+
+void BftOrderer::ApplierLoop() {
+  for (;;) {
+    std::variant<Delivered, cdl::peer::v1::CheckpointVote> work;
+    {
+      absl::MutexLock lock(&exec_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(exec_mu_) {
+        return exec_stopping_ || !exec_queue_.empty();
+      };
+      exec_mu_.Await(absl::Condition(&ready));
+      if (exec_stopping_) return;
+      work = std::move(exec_queue_.front());
+      exec_queue_.pop_front();
+    }
+    if (auto* vote = std::get_if<cdl::peer::v1::CheckpointVote>(&work)) {
+      HandleCheckpointVote(*vote);
+      continue;
+    }
+    Apply(std::get<Delivered>(work));
+    absl::MutexLock lock(&exec_mu_);
+    --queued_blocks_;
+    inflight_.pop_front();
+  }
+}
+
+void BftOrderer::Apply(const Delivered& delivered) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!halted_.ok()) return;
+  }
+  const auto& genesis = ledger_->genesis();
+  const cv1::Block& cblock = delivered.block;
+  const auto& records = delivered.records;
+  absl::Status failure;
+  if (records.empty()) {
+    failure = ledger_->SetConsensusHead(delivered.id, cblock.height(), cblock.round(), cblock.timestamp_ms());
+  } else {
+    std::vector<const cdl::verify::ParsedRecord*> ptrs;
+    for (const auto& r : records) ptrs.push_back(r.get());
+    std::string proposer = cblock.author() < genesis.validator_count()
+                               ? genesis.proto().validators(static_cast<int>(cblock.author())).id()
+                               : "";
+    auto prepared = ledger_->Prepare(ptrs, cblock.timestamp_ms(), cblock.round(), proposer);
+    if (prepared.ok()) {
+      prepared->new_head.set_consensus_block_id(delivered.id);
+      prepared->new_head.set_consensus_height(cblock.height());
+      prepared->new_head.set_consensus_round(cblock.round());
+      prepared->new_head.set_consensus_time_ms(cblock.timestamp_ms());
+      uint64_t height = prepared->header.height();
+      std::string hash = prepared->hash;
+      auto sig = cdl::verify::SignCommit(key_, options_.validator_id, genesis.chain_id(), height, hash);
+      if (sig.ok()) {
+        cdl::v1::CommitCertificate commit;
+        commit.set_height(height);
+        commit.set_block_hash(hash);
+        *commit.add_signatures() = *sig;
+        cdl::v1::Block block = prepared->block;
+        failure = ledger_->Commit(*std::move(prepared), commit);
+        if (failure.ok()) {
+          cdl::peer::v1::PeerMessage vote;
+          auto* v = vote.mutable_checkpoint_vote();
+          v->set_height(height);
+          v->set_block_hash(hash);
+          v->set_validator(options_.validator_id);
+          v->set_signature(sig->signature());
+          network_->Broadcast(vote);
+          {
+            absl::MutexLock lock(&mu_);
+            ++stats_.ledger_blocks;
           }
-        } else {
-          failure = sig.status();
+          std::vector<std::string> ids;
+          for (const auto& r : records) ids.push_back(r->id);
+          auto stale = mempool_->RemoveCommitted(ids, [this](const std::string& author) {
+            auto m = ledger_->GetMember(author);
+            return m.ok() ? m->last_sequence() : uint64_t{0};
+          });
+          on_block_(block);
+          if (!stale.empty()) on_stale_(stale);
+          ApplyBufferedVotes(height);
         }
       } else {
-        failure = prepared.status();
+        failure = sig.status();
       }
+    } else {
+      failure = prepared.status();
     }
-    if (!failure.ok()) {
-      spdlog::critical("applying committed block failed, validator halted: {}", std::string(failure.message()));
-      absl::MutexLock lock(&mu_);
-      halted_ = failure;
-      return;
-    }
+  }
+  if (!failure.ok()) {
+    spdlog::critical("applying committed block failed, validator halted: {}", std::string(failure.message()));
+    absl::MutexLock lock(&mu_);
+    halted_ = failure;
   }
 }
 

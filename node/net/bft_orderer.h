@@ -11,19 +11,32 @@
 // own commit signatures cover consensus block ids, which a passport verifier
 // cannot relate to ledger roots; hence this second, post-execution signature.
 //
-// Threading: one event-loop thread owns the core and is the ledger's only
-// writer. Every other thread talks to it by posting events.
+// Threading: one event-loop thread owns the core; every other thread talks to
+// it by posting events. Execution runs on a second thread, the applier, which
+// is the ledger's only writer: the loop hands it each committed consensus
+// block (in order) and goes on with the next round, so a round never waits
+// for the previous block's execution, its fsync or its checkpoint signature.
+// The applier also takes the checkpoint votes. Until the applier has executed
+// a handed-over block, its records count as pending for the next proposals.
+// A crash between commit and execution loses nothing: the core re-delivers
+// committed blocks above the ledger's head from its block store on restart.
+// When the applier falls kMaxQueuedBlocks behind, the loop waits for it
+// (backpressure instead of an unbounded queue).
 #ifndef CDL_NODE_NET_BFT_ORDERER_H_
 #define CDL_NODE_NET_BFT_ORDERER_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "crypto/keys.h"
@@ -50,6 +63,7 @@ struct BftOptions {
   size_t max_block_bytes = 8u << 20;
   uint64_t base_timeout_ms = 1000;
   uint64_t idle_proposal_delay_ms = 200;
+  uint64_t batch_delay_ms = 0;  // see ConsensusConfig::batch_delay_ms
   int64_t max_block_time_drift_ms = 10000;
 };
 
@@ -93,9 +107,24 @@ class BftOrderer {
   class Env;
   void Post(std::function<void()> event);
   void Loop();
-  void Deliver(const std::vector<cdl::consensus::v1::Block>& blocks);
-  void HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote);
-  void ApplyBufferedVotes(uint64_t height);
+  // A committed block handed to the applier, its records parsed.
+  struct Delivered {
+    cdl::consensus::v1::Block block;
+    std::string id;
+    std::vector<std::shared_ptr<const cdl::verify::ParsedRecord>> records;
+  };
+  // What a handed-over block holds, for NextPayload until it is executed.
+  struct Inflight {
+    absl::flat_hash_set<std::string> ids;
+    absl::flat_hash_map<std::string, uint64_t> max_sequence;  // per author
+  };
+  static constexpr size_t kMaxQueuedBlocks = 32;
+
+  void Deliver(const std::vector<cdl::consensus::v1::Block>& blocks);  // loop thread
+  void ApplierLoop();
+  void Apply(const Delivered& delivered);  // applier thread
+  void HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote);  // applier thread
+  void ApplyBufferedVotes(uint64_t height);                              // applier thread
 
   cdl::ledger::Ledger* ledger_;
   cdl::ledger::Mempool* mempool_;
@@ -108,7 +137,7 @@ class BftOrderer {
   std::unique_ptr<cdl::consensus::KeySigner> signer_;
   std::unique_ptr<cdl::consensus::KeyVerifier> verifier_;
   std::unique_ptr<cdl::consensus::ConsensusCore> core_;  // loop thread only
-  std::map<uint64_t, std::vector<cdl::peer::v1::CheckpointVote>> pending_votes_;  // loop thread only
+  std::map<uint64_t, std::vector<cdl::peer::v1::CheckpointVote>> pending_votes_;  // applier thread only
 
   mutable absl::Mutex mu_;
   std::deque<std::function<void()>> events_ ABSL_GUARDED_BY(mu_);
@@ -118,6 +147,15 @@ class BftOrderer {
   BftStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Status halted_ ABSL_GUARDED_BY(mu_);
   std::thread loop_;
+
+  // The applier's queue: committed blocks and checkpoint votes, in order.
+  mutable absl::Mutex exec_mu_;
+  std::deque<std::variant<Delivered, cdl::peer::v1::CheckpointVote>> exec_queue_ ABSL_GUARDED_BY(exec_mu_);
+  size_t queued_blocks_ ABSL_GUARDED_BY(exec_mu_) = 0;
+  std::deque<Inflight> inflight_ ABSL_GUARDED_BY(exec_mu_);  // handed over, not yet executed
+  bool exec_stopping_ ABSL_GUARDED_BY(exec_mu_) = false;
+  std::thread applier_;
+  std::atomic<bool> payload_ready_posted_{false};  // one OnPayloadReady event queued at a time
 };
 
 }  // namespace cdl::net

@@ -46,6 +46,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(std::unique_ptr<cdl::ledger::
   options.bft.self = static_cast<uint32_t>(index);
   options.bft.validator_id = options.validator_id;
   options.bft.max_block_records = options.max_block_records;
+  options.bft.batch_delay_ms = static_cast<uint64_t>(absl::ToInt64Milliseconds(options.flush_interval));
   std::unique_ptr<Node> node(new Node(std::move(ledger), std::move(validator_key), std::move(options), clock));
   if (node->ledger_->genesis().validator_count() > 1) {
     auto key = cdl::crypto::PrivateKey::FromPem(node->key_.ToPem());
