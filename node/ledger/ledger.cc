@@ -624,6 +624,28 @@ absl::StatusOr<cdl::v1::RecordState> Ledger::GetRecordState(std::string_view rec
   return ParseStored<cdl::v1::RecordState>(raw, "record state");
 }
 
+// The keys below are the indexes the rules write: "f" + PACT id
+// (rules.cc SubmitFootprint) and "C:" + subject (certification_rules.cc
+// CertificatesKey, concatenated 32-byte ids). Readers outside the ledger use
+// these functions, never the keys.
+absl::StatusOr<std::string> Ledger::FindFootprint(std::string_view pact_id) const {
+  auto id = store_->Get(kIndexColumn, cdl::StrCat("f", pact_id));
+  if (absl::IsNotFound(id.status())) {
+    return absl::NotFoundError(cdl::StrCat("no product footprint with PACT id \"", pact_id, "\""));
+  }
+  return id;
+}
+
+absl::StatusOr<std::vector<std::string>> Ledger::CertificatesOf(std::string_view subject) const {
+  auto raw = store_->Get(kIndexColumn, cdl::StrCat("C:", subject));
+  if (absl::IsNotFound(raw.status())) return std::vector<std::string>();
+  if (!raw.ok()) return raw.status();
+  if (raw->size() % cdl::crypto::kHashSize != 0) return absl::DataLossError("corrupt certificate index");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < raw->size(); i += cdl::crypto::kHashSize) out.push_back(raw->substr(i, cdl::crypto::kHashSize));
+  return out;
+}
+
 absl::StatusOr<cdl::v1::MemberState> Ledger::GetMember(std::string_view member_id) const {
   auto raw = store_->Get(kMembersColumn, member_id);
   if (absl::IsNotFound(raw.status())) {

@@ -128,6 +128,14 @@ class Ledger {
   absl::StatusOr<QueryPage> Query(const QueryFilter& filter) const;
   // The current state of an accepted record; NotFound otherwise.
   absl::StatusOr<cdl::v1::RecordState> GetRecordState(std::string_view record_id) const;
+  // The record id of the accepted product footprint whose PACT id ($.id) is
+  // `pact_id` (PACT ids are unique on a ledger; a superseded footprint keeps
+  // its id). NotFound otherwise.
+  absl::StatusOr<std::string> FindFootprint(std::string_view pact_id) const;
+  // The record ids of the certificates accepted for `subject` (a disclosure or
+  // footprint record id), in acceptance order, whatever their current status;
+  // empty when none. DataLoss if the index is corrupt.
+  absl::StatusOr<std::vector<std::string>> CertificatesOf(std::string_view subject) const;
   absl::StatusOr<cdl::v1::MemberState> GetMember(std::string_view member_id) const;
   // The status entry under state key `key` (node/verify/state_entry.h derives
   // keys), or its absence, with a sparse Merkle proof against the state_root

@@ -253,6 +253,23 @@ TEST_F(LedgerTest, ProductFootprintRules) {
   EXPECT_EQ(by_period->entries.size(), 2u);
 }
 
+TEST_F(LedgerTest, FindFootprintByPactId) {
+  CommitOne(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  CommitOne(chain_.Register("park-a", "ent-1", cdl::v1::ROLE_ENTERPRISE, "CN", "park-a"));
+  const std::string id1 = "3893bb5d-da16-4dc1-9185-11d97476c254";
+  auto first = CommitOne(chain_.Footprint("ent-1", id1));
+  ASSERT_EQ(first.status(), cdl::v1::RECORD_ACCEPTED) << first.message();
+  auto found = ledger_->FindFootprint(id1);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, first.record_id());
+  EXPECT_TRUE(absl::IsNotFound(ledger_->FindFootprint("4893bb5d-da16-4dc1-9185-11d97476c254").status()));
+  EXPECT_TRUE(absl::IsNotFound(ledger_->FindFootprint("").status()));
+  // A rejected duplicate does not move the id to the new record.
+  auto duplicate = CommitOne(chain_.Footprint("ent-1", id1));
+  EXPECT_EQ(duplicate.code(), cdl::v1::REJECT_DUPLICATE);
+  EXPECT_EQ(*ledger_->FindFootprint(id1), first.record_id());
+}
+
 // Certificate standard and status queries over a known dataset: four
 // certificates of two standards, then a suspension, a revocation, a
 // reinstatement and a certificate revoked in the block that issued it.
@@ -381,6 +398,22 @@ TEST_F(CertificateQueryTest, Paginated) {
   EXPECT_EQ(pages, 2);
   // Served by the member index; hits that are not active certificates are skipped.
   EXPECT_EQ(Names({.member = "ent-1", .certificate_status = "active"}, 1), (Ids{"c1", "c3"}));
+}
+
+TEST_F(CertificateQueryTest, CertificatesOfASubjectInAcceptanceOrderWhateverTheirStatus) {
+  auto c2 = cdl::verify::ParseSignedRecord(*ledger_->GetRecord(certs_[1]));
+  ASSERT_TRUE(c2.ok()) << c2.status();
+  const std::string subject = c2->body.certificate().subject();
+  ASSERT_EQ(Change(cdl::v1::RecordBody::kRevocation, 2).status(), cdl::v1::RECORD_ACCEPTED);
+  auto of_d2 = ledger_->CertificatesOf(subject);
+  ASSERT_TRUE(of_d2.ok()) << of_d2.status();
+  EXPECT_EQ(*of_d2, (Ids{certs_[1], certs_[3]}));  // c2 (revoked) and c4
+  auto of_cert = ledger_->CertificatesOf(certs_[0]);  // a certificate has none
+  ASSERT_TRUE(of_cert.ok());
+  EXPECT_TRUE(of_cert->empty());
+  auto unknown = ledger_->CertificatesOf(std::string(32, '\x07'));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->empty());
 }
 
 TEST_F(CertificateQueryTest, UnknownStatusIsInvalidArgument) {
