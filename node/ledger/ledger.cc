@@ -232,6 +232,8 @@ absl::StatusOr<PreparedBlock> Ledger::Prepare(const std::vector<const cdl::verif
   StateView view(store_.get());
   uint64_t height = head.height() + 1;
   ExecContext ctx{chain_id(), time_ms, height, 0};
+  ctx.genesis = &genesis_;
+  ctx.evidence_verifier = evidence_verifier_.get();
   cdl::crypto::MemoryMerkleTree records_tree;
   cdl::crypto::MemoryMerkleTree receipts_tree;
   uint32_t i = 0;
@@ -652,6 +654,12 @@ absl::StatusOr<cdl::v1::MemberState> Ledger::GetMember(std::string_view member_i
     return absl::NotFoundError(cdl::StrCat("member \"", member_id, "\" is not registered"));
   }
   return ParseStored<cdl::v1::MemberState>(raw, "member state");
+}
+
+uint64_t Ledger::LastSequence(std::string_view author) const {
+  StateView view(store_.get());
+  auto last = cdl::ledger::LastSequence(view, author);
+  return last.ok() ? *last : 0;
 }
 
 absl::StatusOr<std::pair<cdl::v1::StateProof, cdl::v1::Checkpoint>> Ledger::GetStateProof(std::string_view key,

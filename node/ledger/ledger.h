@@ -82,6 +82,13 @@ class Ledger {
   cdl::v1::LedgerHead head() const;
   cdl::storage::Store* store() { return store_.get(); }
 
+  // How Evidence records' consensus signatures are checked (see rules.h).
+  // Every node of a chain must set the same one before its first Prepare,
+  // or it would reject evidence the others accept. Not thread-safe.
+  void SetEvidenceVerifier(std::shared_ptr<const EvidenceVerifier> verifier) {
+    evidence_verifier_ = std::move(verifier);
+  }
+
   // Executes `records` (signatures verified by the caller) as block head+1 at
   // `time_ms` (must exceed the head's time). Changes nothing until Commit.
   absl::StatusOr<PreparedBlock> Prepare(const std::vector<const cdl::verify::ParsedRecord*>& records,
@@ -137,6 +144,9 @@ class Ledger {
   // empty when none. DataLoss if the index is corrupt.
   absl::StatusOr<std::vector<std::string>> CertificatesOf(std::string_view subject) const;
   absl::StatusOr<cdl::v1::MemberState> GetMember(std::string_view member_id) const;
+  // The author's last committed sequence (a member's, or a validator's for
+  // its Evidence records; rules.h LastSequence), 0 when none or unreadable.
+  uint64_t LastSequence(std::string_view author) const;
   // The status entry under state key `key` (node/verify/state_entry.h derives
   // keys), or its absence, with a sparse Merkle proof against the state_root
   // of block `height` and that block's checkpoint. height 0 = the latest
@@ -159,6 +169,7 @@ class Ledger {
 
   std::unique_ptr<cdl::storage::Store> store_;
   cdl::verify::TrustedGenesis genesis_;
+  std::shared_ptr<const EvidenceVerifier> evidence_verifier_;
   mutable absl::Mutex mu_;
   cdl::v1::LedgerHead head_ ABSL_GUARDED_BY(mu_);
 };

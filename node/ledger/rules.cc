@@ -6,9 +6,11 @@
 #include "absl/strings/str_join.h"
 #include "crypto/hash.h"
 #include "node/ledger/certification_rules.h"
+#include "node/ledger/evidence_rules.h"
 #include "node/ledger/rule_helpers.h"
 #include "node/verify/authority.h"
 #include "node/verify/pact.h"
+#include "node/storage/keys.h"
 
 namespace cdl::ledger {
 namespace internal {
@@ -348,6 +350,16 @@ absl::StatusOr<Verdict> ApplyPayload(const cdl::verify::ParsedRecord& rec, const
 
 }  // namespace
 
+absl::StatusOr<uint64_t> LastSequence(const StateView& view, std::string_view author) {
+  auto member = FindMember(view, author);
+  if (!member.ok()) return member.status();
+  if (member->has_value()) return (*member)->last_sequence();
+  auto raw = view.Get(kIndexColumn, internal::ValidatorSequenceKey(author));
+  if (absl::IsNotFound(raw.status())) return uint64_t{0};
+  if (!raw.ok()) return raw.status();
+  return cdl::storage::DecodeU64BE(*raw);
+}
+
 absl::StatusOr<MemberState> LoadMember(const StateView& view, std::string_view member_id) {
   auto raw = view.Get(kMembersColumn, member_id);
   if (!raw.ok()) return raw.status();
@@ -411,6 +423,8 @@ absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view 
 
 absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, const ExecContext& ctx,
                                           StateView& view) {
+  // Validators are not members: their evidence has its own author rules.
+  if (rec.body.payload_case() == RecordBody::kEvidence) return internal::ExecuteEvidence(rec, ctx, view);
   ExecOutcome out;
   cdl::v1::Receipt& receipt = out.receipt;
   receipt.set_record_id(rec.id);

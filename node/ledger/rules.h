@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "ledger.pb.h"
 #include "node/ledger/state_view.h"
+#include "node/verify/genesis.h"
 #include "node/verify/record.h"
 #include "state.pb.h"
 
@@ -23,11 +25,43 @@ namespace cdl::ledger {
 // a co-signed agreement can take days to collect its signatures.
 inline constexpr int64_t kMaxCreatedAheadMs = 10 * 60 * 1000;
 
+// A signed consensus message of an Evidence record, opened and verified.
+struct ConsensusStatement {
+  enum class Kind { kProposal, kVote };
+  Kind kind = Kind::kProposal;
+  uint32_t signer = 0;  // genesis validator index whose key verified the signature
+  uint64_t round = 0;
+  // The exact bytes the signature covers (domain and message). Two statements
+  // of one signer and round conflict iff these differ: a re-signed
+  // retransmit of the same content is not equivocation.
+  std::string signed_content;
+};
+
+// Opens Evidence.message_a / message_b (serialized
+// cdl.consensus.v1.EvidenceMessage) and verifies the signature with the
+// genesis key of the validator that the message names. The ledger cannot
+// include node/consensus (layering: ledger -> verify, storage), so node/net
+// implements this with the consensus signing messages and hands it to the
+// ledger (Ledger::SetEvidenceVerifier). Pure and thread-safe.
+class EvidenceVerifier {
+ public:
+  virtual ~EvidenceVerifier() = default;
+  // InvalidArgument when the bytes do not parse or name no genesis
+  // validator; Unauthenticated when the signature does not verify. The
+  // message names the field inside the consensus message.
+  virtual absl::StatusOr<ConsensusStatement> Open(std::string_view message) const = 0;
+};
+
 struct ExecContext {
   std::string chain_id;
   int64_t block_time_ms = 0;  // the only clock rules ever read
   uint64_t height = 0;
   uint32_t index = 0;         // position in the block
+  // Genesis validators (authors and subjects of Evidence records) and the
+  // check of their consensus signatures. Without them Evidence is REJECTED;
+  // every node of a multi-validator chain must set both (Node does).
+  const cdl::verify::TrustedGenesis* genesis = nullptr;
+  const EvidenceVerifier* evidence_verifier = nullptr;
 };
 
 // What the ledger needs to index an accepted record.
@@ -51,6 +85,11 @@ struct ExecOutcome {
 // the block must be abandoned, never partially applied.
 absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& record,
                                           const ExecContext& context, StateView& view);
+
+// The last sequence used by `author`: a member's MemberState.last_sequence;
+// for a genesis validator that is not also a member id, the counter that its
+// Evidence records advance. 0 when it has none.
+absl::StatusOr<uint64_t> LastSequence(const StateView& view, std::string_view author);
 
 // Reads a member's state; NotFound if it is not registered.
 absl::StatusOr<cdl::v1::MemberState> LoadMember(const StateView& view, std::string_view member_id);
