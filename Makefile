@@ -51,9 +51,9 @@ asan: deps
 # CI: Debian's gRPC, Abseil and RocksDB are not instrumented, so this needs the
 # absl::Mutex annotations and suppressions of tests/sanitizers/ (README.md).
 TSAN_DIR ?= build-tsan
-TSAN_TARGETS ?= net_test node_fault_test peer_transport_test rate_limiter_test storage_test storage_lock_holder ledger_test http_test
+TSAN_TARGETS ?= net_test watch_test node_fault_test peer_transport_test rate_limiter_test storage_test storage_lock_holder ledger_test http_test http_pact_test
 # Tests are named <binary>.<Suite>.<Test> in this build (root CMakeLists.txt).
-TSAN_TESTS ?= ^(net_test|watch_test|node_fault_test|peer_transport_test|rate_limiter_test|storage_test|http_test)\.|^ledger_test\.Mempool
+TSAN_TESTS ?= ^(net_test|watch_test|node_fault_test|peer_transport_test|rate_limiter_test|storage_test|http_test|http_pact_test)\.|^ledger_test\.Mempool
 tsan: deps
 	CC=clang CXX=clang++ cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDL_SANITIZE=thread -DCDL_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(TSAN_DIR) -j$(JOBS) --target $(TSAN_TARGETS)
