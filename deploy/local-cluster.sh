@@ -10,7 +10,8 @@
 # `cdl status`. cdl-node and cdl are taken from $PATH first, then from
 # ${CDL_BUILD_DIR:-build}. Ports: CDL_CLUSTER_PORT (default 7400) + N for the
 # client API, + 100 + N - 1 for the peer protocol, chosen when the cluster is
-# created; later commands on DIR reuse them (from nodes.txt).
+# created; later commands on DIR reuse them (from nodes.txt). Extra cdl-node
+# flags: CDL_NODE_FLAGS for every node, CDL_NODE<N>_FLAGS for node N.
 set -euo pipefail
 
 cmd=${1:-}
@@ -64,11 +65,12 @@ running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; 
 
 start_node() {
   local n=$1 k=$(( $1 - 1 ))
+  local own="CDL_NODE${n}_FLAGS"
   if running "$n"; then return; fi
   "$NODE" --data-dir "$dir/node$n" --listen "127.0.0.1:$(client_port "$n")" \
     --genesis "$dir/genesis.json" --key "$dir/validator-$k.key" \
     --tls-ca "$dir/ca.pem" --tls-cert "$dir/validator-$k.crt" \
-    ${CDL_NODE_FLAGS:-} >> "$dir/node$n.log" 2>&1 &
+    ${CDL_NODE_FLAGS:-} ${!own:-} >> "$dir/node$n.log" 2>&1 &
   echo $! > "$dir/node$n.pid"
 }
 

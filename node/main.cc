@@ -23,6 +23,7 @@
 #include "node/ledger/ledger.h"
 #include "node/net/ledger_service.h"
 #include "node/net/rate_limiter.h"
+#include "node/net/byzantine.h"
 #include "node/net/node.h"
 #include "node/net/peer_transport.h"
 #include "node/storage/store.h"
@@ -56,6 +57,8 @@ struct Flags {
   int flush_ms = 10;
   int verify_threads = 2;
   double submit_rate = 10000;  // per client address; 0 = unlimited
+  std::vector<std::string> peer_addresses;  // ID=HOST:PORT overrides of genesis peer addresses
+  bool test_byzantine = false;              // tests only: see node/net/byzantine.h
 };
 
 int Fail(const std::string& message) {
@@ -185,6 +188,11 @@ int main(int argc, char** argv) {
   app.add_option("--tls-ca", flags.tls_ca, "Cluster CA certificate (PEM) trusted for peer mTLS");
   app.add_option("--tls-cert", flags.tls_cert, "This validator's certificate (PEM, issued by the cluster CA for --key)");
   app.add_option("--peer-listen", flags.peer_listen, "Peer protocol address (default: this validator's genesis address)");
+  app.add_option("--peer-address", flags.peer_addresses,
+                 "ID=HOST:PORT: dial validator ID there instead of its genesis address (NAT, proxy); repeatable");
+  app.add_flag("--test-byzantine", flags.test_byzantine,
+               "TESTS ONLY: this validator equivocates and sends bad consensus messages (node/net/byzantine.h)")
+      ->group("Testing");
   app.add_option("--http", flags.http,
                  "HTTP gateway address HOST:PORT (health, metrics, JSON API, web explorer); 'off' disables it "
                  "(default: off, or 127.0.0.1:7480 with --dev)");
@@ -259,10 +267,6 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail(std::string(store.status().message()));
   auto ledger = cdl::ledger::Ledger::Open(*std::move(store), *std::move(genesis));
   if (!ledger.ok()) return Fail(std::string(ledger.status().message()));
-  // The PACT API reads the ledger's footprint and certificate indexes; the
-  // store lives as long as the node that will own the ledger.
-  cdl::storage::Store* ledger_store = (*ledger)->store();
-
   cdl::net::NodeOptions options;
   options.validator_id = flags.validator_id;
   options.max_block_records = flags.max_block_records;
@@ -273,6 +277,7 @@ int main(int argc, char** argv) {
   // Several validators: the peer transport (mutual TLS) carries consensus.
   const bool clustered = (*ledger)->genesis().validator_count() > 1;
   PeerNetworkAdapter network;
+  std::unique_ptr<cdl::net::ByzantineNetwork> byzantine;
   std::atomic<cdl::net::Node*> node_for_peers{nullptr};
   std::unique_ptr<cdl::net::PeerTransport> transport;
   if (clustered) {
@@ -291,6 +296,13 @@ int main(int argc, char** argv) {
     peer.cert_pem = *cert;
     peer.key_pem = key->ToPem();
     peer.listen_address = flags.peer_listen;
+    for (const std::string& entry : flags.peer_addresses) {
+      size_t eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size()) {
+        return Fail(cdl::StrCat("--peer-address \"", entry, "\": expected VALIDATOR_ID=HOST:PORT"));
+      }
+      peer.peer_addresses[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
     auto created = cdl::net::PeerTransport::Create(
         std::move(peer), [&node_for_peers](uint32_t from, cdl::peer::v1::PeerMessage msg) {
           if (auto* n = node_for_peers.load()) n->OnPeerMessage(from, std::move(msg));
@@ -299,6 +311,14 @@ int main(int argc, char** argv) {
     transport = *std::move(created);
     network.transport = transport.get();
     options.network = &network;
+    if (flags.test_byzantine) {
+      auto byzantine_key = cdl::crypto::PrivateKey::FromPem(key->ToPem());
+      if (!byzantine_key.ok()) return Fail(std::string(byzantine_key.status().message()));
+      byzantine = std::make_unique<cdl::net::ByzantineNetwork>(&network, (*ledger)->genesis().chain_id(),
+                                                                *std::move(byzantine_key));
+      options.network = byzantine.get();
+      spdlog::warn("--test-byzantine: this validator equivocates and sends bad consensus messages (tests only)");
+    }
   }
   auto node = cdl::net::Node::Create(*std::move(ledger), *std::move(key), options);
   if (!node.ok()) return Fail(std::string(node.status().message()));
@@ -370,7 +390,7 @@ int main(int argc, char** argv) {
       spdlog::warn("no --pact-clients: the PACT API on --https accepts no client");
     }
     pact_options.fallback_base_url = cdl::StrCat("https://", flags.https);
-    pact = std::make_unique<cdl::http::PactApi>(&(*node)->ledger(), ledger_store, std::move(pact_options));
+    pact = std::make_unique<cdl::http::PactApi>(&(*node)->ledger(), std::move(pact_options));
   }
   if (want_http || want_https) {
     cdl::http::GatewayOptions http_options;
@@ -414,6 +434,7 @@ int main(int argc, char** argv) {
   spdlog::info("signal {} received, shutting down", signal_number);
   if (http_server) http_server->Stop();
   if (https_server) https_server->Stop();
+  (*node)->watch_hub().Close();  // Watch streams end now, not at the shutdown deadline
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*node)->Stop();
   if (transport) transport->Stop();

@@ -62,6 +62,9 @@ class PeerTransport::Impl final : public cdl::peer::v1::Peer::Service {
       link->index = i;
       link->id = genesis.proto().validators(static_cast<int>(i)).id();
       link->address = genesis.proto().validators(static_cast<int>(i)).address();
+      if (auto it = options_.peer_addresses.find(link->id); it != options_.peer_addresses.end()) {
+        link->address = it->second;
+      }
       links_.push_back(std::move(link));
     }
     hello_.mutable_hello()->set_chain_id(genesis.chain_id());
@@ -624,6 +627,15 @@ absl::StatusOr<std::unique_ptr<PeerTransport>> PeerTransport::Create(PeerTranspo
       return absl::InvalidArgumentError(cdl::StrCat("peer transport: genesis validator \"",
                                                     genesis.proto().validators(i).id(),
                                                     "\" has no address"));
+    }
+  }
+  for (const auto& [id, address] : options.peer_addresses) {
+    if (genesis.ValidatorIndex(id) < 0) {
+      return absl::InvalidArgumentError(
+          cdl::StrCat("peer transport: peer address override for \"", id, "\", which is not a genesis validator"));
+    }
+    if (address.empty()) {
+      return absl::InvalidArgumentError(cdl::StrCat("peer transport: empty peer address for \"", id, "\""));
     }
   }
   if (options.max_message_bytes == 0 || options.max_message_bytes > INT32_MAX ||

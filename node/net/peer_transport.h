@@ -58,6 +58,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,10 @@ struct PeerTransportOptions {
   std::string ca_pem;
   // Where to listen; empty means this validator's genesis address.
   std::string listen_address;
+  // Where to dial some peers instead of their genesis address (validator id
+  // -> host:port): a NAT, a proxy, a test harness between validators. The
+  // peer is still authenticated by its genesis key.
+  std::map<std::string, std::string> peer_addresses;
   // Name gRPC checks against the peers' certificate SANs (see above). Empty:
   // check the host of each peer's genesis address instead.
   std::string tls_server_name = "localhost";

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Cluster fault test: 4 real cdl-node processes on loopback (mutual TLS),
 driven by the real `cdl` CLI while validators are killed, restarted, paused
-and resumed. After each fault every record whose submit returned ACCEPTED must
-be on every node, and all nodes must report the same height, ledger_size and
-ledger_root.
+and resumed, cut off by a proxy between the validators (blackhole, then heal),
+run in a Byzantine test mode (equivocating proposals, double votes, bad
+signatures, far-future rounds), and wiped (restarted with an empty data dir,
+caught up by block sync). Every validator dials its peers through the proxy
+(tests/cluster/peer_proxy.py). After each fault every record whose submit
+returned ACCEPTED must be on every node, and all nodes must report the same
+height, ledger_size and ledger_root.
 
 Then the certification story runs with each record submitted to a different
 node (certifier registration, accreditation, footprint, certificate, a
@@ -23,6 +27,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_proxy import PeerProxy  # noqa: E402
+
 
 def free_base_port(repo):
     # The port layout belongs to local-cluster.sh; cluster-ports.py knows it.
@@ -38,13 +45,22 @@ class Cluster:
         self.dir = os.path.join(workdir, "cluster")
         self.env = dict(os.environ)
         self.env["CDL_BUILD_DIR"] = build
-        self.env["CDL_CLUSTER_PORT"] = str(free_base_port(repo))
+        base = free_base_port(repo)
+        self.env["CDL_CLUSTER_PORT"] = str(base)
         self.env["CDL_NODE_FLAGS"] = "--base-timeout-ms 500"
+        # local-cluster.sh: validator k (node k+1) serves peers on base + 100 + k.
+        self.proxy = PeerProxy({n: base + 100 + n - 1 for n in range(1, 5)})
+        for n in range(1, 5):
+            self.env["CDL_NODE%d_FLAGS" % n] = self.proxy.flags_for(n)
         self.env["PATH"] = os.path.join(build, "node") + ":" + os.path.join(build, "cli") + ":" + self.env["PATH"]
         self.nodes = []
 
-    def ctl(self, *args, check=True):
-        r = subprocess.run(["bash", self.script, *args, "--dir", self.dir], env=self.env,
+    def ctl(self, *args, check=True, extra_flags=None):
+        env = dict(self.env)
+        if extra_flags:
+            n = int(args[1])
+            env["CDL_NODE%d_FLAGS" % n] = env["CDL_NODE%d_FLAGS" % n] + " " + extra_flags
+        r = subprocess.run(["bash", self.script, *args, "--dir", self.dir], env=env,
                            capture_output=True, text=True, timeout=120)
         if check and r.returncode != 0:
             raise RuntimeError("local-cluster %s failed: %s %s" % (args, r.stdout, r.stderr))
@@ -248,6 +264,63 @@ def main():
         phase("kill -9 node 1 and restart", kill_restart(1))
         phase("kill -9 node 2 and restart", kill_restart(2))
         phase("SIGSTOP/SIGCONT node 3", pause(3))
+
+        def heights(which):
+            return [(c.status(i) or {}).get("height", -1) for i in which]
+
+        def progresses_without(n, what, seconds):
+            # The other three (a quorum) keep committing while node n misbehaves.
+            # A record submitted to one of them meanwhile is committed.
+            others = [i for i in range(4) if i != n - 1]
+            before = heights(others)
+            time.sleep(seconds / 2)
+            probe = "probe-%d-%d" % (n, int(time.time() * 1000))
+            probe_key = os.path.join(work, probe + ".key")
+            subprocess.run([c.cdl, "keygen", "-o", probe_key], check=True, capture_output=True)
+            rc, out, err = c.cdl_json(c.nodes[others[0]], "member", "register", "--as", "park-x", "--key",
+                                      keyfile, "--id", probe, "--role", "enterprise", "--jurisdiction", "CN",
+                                      "--park", "park-x", "--member-key", probe_key + ".pub",
+                                      "--wait-seconds", "20", timeout=40)
+            if rc == 0 and out and out.get("status") == "ACCEPTED":
+                with lock:
+                    accepted.append(out["record_id"])
+            else:
+                failures.append("%s: a record submitted to node %d was not committed: %s" %
+                                (what, others[0] + 1, (err or "").strip() or out))
+            time.sleep(seconds / 2)
+            after = heights(others)
+            if not all(a > b >= 0 for a, b in zip(after, before)):
+                failures.append("%s: the other validators stopped committing: heights %s -> %s" %
+                                (what, before, after))
+            else:
+                print("%s: the other validators went from heights %s to %s" % (what, before, after), flush=True)
+
+        def blackhole(n):
+            def act():
+                c.proxy.cut(n)
+                progresses_without(n, "node %d cut off" % n, 10)
+                c.proxy.heal(n)
+            return act
+
+        def byzantine(n):
+            def act():
+                c.ctl("kill", str(n))
+                c.ctl("restart", str(n), extra_flags="--test-byzantine")
+                progresses_without(n, "node %d Byzantine" % n, 12)
+                c.ctl("kill", str(n))
+                c.ctl("restart", str(n))
+            return act
+
+        def wipe(n):
+            def act():
+                c.ctl("kill", str(n))
+                subprocess.run(["rm", "-rf", os.path.join(c.dir, "node%d" % n)], check=True)
+                c.ctl("restart", str(n))
+            return act
+
+        phase("blackhole node 3 at the peer proxy, then heal", blackhole(3))
+        phase("node 4 in Byzantine test mode, then honest again", byzantine(4))
+        phase("wipe node 2's data dir and restart (block sync from genesis)", wipe(2))
         stop.set()
         t.join(timeout=60)
         converge(range(4), "final")
@@ -260,6 +333,7 @@ def main():
         passport = None
     finally:
         c.ctl("stop", check=False)
+        c.proxy.stop()
     try:
         if passport and not failures:
             verify_offline(c, work, passport, failures)
