@@ -3,7 +3,9 @@
 #include <future>
 #include <thread>
 
+#include "crypto/keys.h"
 #include "gtest/gtest.h"
+#include "node/consensus/encoding.h"
 #include "node/ledger/test_util.h"
 #include "node/net/node.h"
 #include "node/storage/store.h"
@@ -51,6 +53,14 @@ class MemoryNetwork {
     absl::MutexLock lock(&mu_);
     nodes_[i] = node;
   }
+  // Called for every message before it is queued; may add messages to
+  // deliver right after it (to the same node).
+  using Tamper = std::function<std::vector<cdl::peer::v1::PeerMessage>(uint32_t from, uint32_t to,
+                                                                        const cdl::peer::v1::PeerMessage& msg)>;
+  void SetTamper(Tamper tamper) {
+    absl::MutexLock lock(&mu_);
+    tamper_ = std::move(tamper);
+  }
   // A cut node neither sends nor receives.
   void Cut(uint32_t i, bool cut) {
     absl::MutexLock lock(&mu_);
@@ -65,6 +75,9 @@ class MemoryNetwork {
   void Post(uint32_t from, uint32_t to, const cdl::peer::v1::PeerMessage& msg) {
     absl::MutexLock lock(&mu_);
     queue_.push_back({from, to, msg});
+    if (tamper_) {
+      for (auto& extra : tamper_(from, to, msg)) queue_.push_back({from, to, std::move(extra)});
+    }
   }
   void Run() {
     for (;;) {
@@ -94,6 +107,7 @@ class MemoryNetwork {
   std::vector<Node*> nodes_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> cut_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  Tamper tamper_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -210,6 +224,96 @@ TEST_F(BftNodeTest, CommitsWithOneValidatorCutOffAndItCatchesUp) {
   auto r = Submit(*nodes_[1], chain_.Register("reg-cn", "late", cdl::v1::ROLE_PARK, "CN"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(Converged({0, 1, 2, 3}, 12));
+}
+
+// Validator 3 equivocates once as leader: besides its real proposal every
+// other validator also gets a second one for the same round (another block,
+// signed with its key). Each honest validator reports it as an Evidence
+// record; the ledger keeps exactly one, on every node.
+TEST_F(BftNodeTest, EquivocatingLeaderEndsUpAsOneEvidenceRecordEverywhere) {
+  namespace cv1 = cdl::consensus::v1;
+  auto conflicting = std::make_shared<std::optional<cdl::peer::v1::PeerMessage>>();
+  auto equivocated_round = std::make_shared<std::atomic<uint64_t>>(0);
+  network_.SetTamper([this, conflicting, equivocated_round](uint32_t from, uint32_t,
+                                                             const cdl::peer::v1::PeerMessage& msg)
+                         -> std::vector<cdl::peer::v1::PeerMessage> {
+    if (from != 3 || !msg.has_consensus() || !msg.consensus().has_proposal()) return {};
+    const cv1::Proposal& real = msg.consensus().proposal();
+    if (!conflicting->has_value()) {
+      if (equivocated_round->load() != 0) return {};
+      cv1::Proposal fake = real;
+      fake.mutable_block()->set_timestamp_ms(real.block().timestamp_ms() + 1);
+      std::string id = cdl::consensus::BlockId(genesis_->chain_id(), fake.block());
+      auto sig = cdl::crypto::SignDomain(keys_[3], cdl::consensus::kProposalDomain,
+                                         cdl::consensus::ProposalMessage(genesis_->chain_id(), fake.block().round(), id));
+      if (!sig.ok()) return {};
+      fake.set_signature(*sig);
+      cdl::peer::v1::PeerMessage out;
+      *out.mutable_consensus()->mutable_proposal() = fake;
+      *conflicting = out;
+      equivocated_round->store(real.block().round());
+    }
+    if ((*conflicting)->consensus().proposal().block().round() != real.block().round()) return {};
+    return {**conflicting};
+  });
+  // Traffic until validator 3 has led a round.
+  auto r = Submit(*nodes_[0], chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (int i = 0; i < 40 && equivocated_round->load() == 0; ++i) {
+    auto more = Submit(*nodes_[i % 4], chain_.Register("reg-cn", "p" + std::to_string(i), cdl::v1::ROLE_PARK, "CN"));
+    ASSERT_TRUE(more.ok()) << more.status();
+  }
+  ASSERT_NE(equivocated_round->load(), 0u);
+
+  auto evidence_on = [&](int node) {
+    auto page = nodes_[node]->ledger().Query({.member = "v3", .record_type = "evidence"});
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->entries : std::vector<cdl::ledger::QueryEntry>{};
+  };
+  bool all = false;
+  for (int attempt = 0; attempt < 200 && !all; ++attempt) {
+    all = true;
+    for (int i = 0; i < 4; ++i) all &= !evidence_on(i).empty();
+    if (!all) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(all) << "evidence did not reach every ledger";
+  // Let the other reports commit too: they are rejected as duplicates.
+  auto last = Submit(*nodes_[1], chain_.Register("reg-cn", "late", cdl::v1::ROLE_PARK, "CN"));
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_TRUE(Converged({0, 1, 2, 3}, 1));
+  std::string record_id;
+  for (int i = 0; i < 4; ++i) {
+    auto entries = evidence_on(i);
+    ASSERT_EQ(entries.size(), 1u) << "node " << i;
+    EXPECT_EQ(entries[0].state.subject_member(), "v3");
+    EXPECT_NE(entries[0].state.author(), "v3");
+    if (i == 0) record_id = entries[0].record_id;
+    EXPECT_EQ(entries[0].record_id, record_id);
+  }
+  auto bytes = nodes_[2]->ledger().GetRecord(record_id);
+  ASSERT_TRUE(bytes.ok());
+  auto parsed = cdl::verify::ParseSignedRecord(*bytes);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->body.evidence().validator(), "v3");
+  cv1::EvidenceMessage a;
+  ASSERT_TRUE(a.ParseFromString(parsed->body.evidence().message_a()));
+  EXPECT_EQ(a.proposal().round(), equivocated_round->load());
+  // The two other reports were committed as REJECT_DUPLICATE receipts.
+  auto duplicates = [&] {
+    int n = 0;
+    for (uint64_t h = 1; h <= nodes_[0]->ledger().head().height(); ++h) {
+      auto block = nodes_[0]->ledger().GetBlock(h);
+      if (!block.ok()) continue;
+      for (const auto& receipt : block->first.receipts()) n += receipt.code() == cdl::v1::REJECT_DUPLICATE;
+    }
+    return n;
+  };
+  for (int attempt = 0; attempt < 100 && duplicates() < 2; ++attempt) absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(duplicates(), 2);
+  EXPECT_EQ(evidence_on(0).size(), 1u);
+  // Every honest validator saw it.
+  for (int i = 0; i < 3; ++i) EXPECT_GE(nodes_[i]->bft_stats().equivocations, 1u) << "node " << i;
+  network_.SetTamper(nullptr);
 }
 
 }  // namespace

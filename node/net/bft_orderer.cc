@@ -132,8 +132,7 @@ class BftOrderer::Env : public cdl::consensus::Transport,
       }
     }
     auto last = [&](const std::string& author) {
-      auto m = o_->ledger_->GetMember(author);
-      uint64_t committed = m.ok() ? m->last_sequence() : 0;
+      uint64_t committed = o_->ledger_->LastSequence(author);
       auto it = pending_seq.find(author);
       return it == pending_seq.end() ? committed : std::max(committed, it->second);
     };
@@ -177,8 +176,11 @@ class BftOrderer::Env : public cdl::consensus::Transport,
   // EvidenceSink
   void Report(const cv1::EquivocationEvidence& evidence) override {
     spdlog::warn("equivocation evidence against validator {}", evidence.validator());
-    absl::MutexLock lock(&o_->mu_);
-    ++o_->stats_.equivocations;
+    {
+      absl::MutexLock lock(&o_->mu_);
+      ++o_->stats_.equivocations;
+    }
+    if (o_->options_.on_evidence) o_->options_.on_evidence(evidence);
   }
 
  private:
@@ -476,10 +478,8 @@ void BftOrderer::Apply(const Delivered& delivered) {
           }
           std::vector<std::string> ids;
           for (const auto& r : records) ids.push_back(r->id);
-          auto stale = mempool_->RemoveCommitted(ids, [this](const std::string& author) {
-            auto m = ledger_->GetMember(author);
-            return m.ok() ? m->last_sequence() : uint64_t{0};
-          });
+          auto stale = mempool_->RemoveCommitted(
+              ids, [this](const std::string& author) { return ledger_->LastSequence(author); });
           on_block_(block);
           if (!stale.empty()) on_stale_(stale);
           ApplyBufferedVotes(height);

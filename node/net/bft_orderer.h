@@ -65,6 +65,9 @@ struct BftOptions {
   uint64_t idle_proposal_delay_ms = 200;
   uint64_t batch_delay_ms = 0;  // see ConsensusConfig::batch_delay_ms
   int64_t max_block_time_drift_ms = 10000;
+  // Equivocation the core detected (loop thread; must not block). Node turns
+  // it into an Evidence record and admits it like any record.
+  std::function<void(const cdl::consensus::v1::EquivocationEvidence&)> on_evidence;
 };
 
 struct BftStats {

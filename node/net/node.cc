@@ -5,6 +5,7 @@
 
 #include "crypto/str_cat.h"
 #include "crypto/hash.h"
+#include "node/net/evidence.h"
 #include "node/verify/genesis.h"
 #include "node/verify/json_view.h"
 #include "spdlog/spdlog.h"
@@ -47,13 +48,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(std::unique_ptr<cdl::ledger::
   options.bft.validator_id = options.validator_id;
   options.bft.max_block_records = options.max_block_records;
   options.bft.batch_delay_ms = static_cast<uint64_t>(absl::ToInt64Milliseconds(options.flush_interval));
+  // Every node executes Evidence records with the same check of consensus signatures.
+  ledger->SetEvidenceVerifier(std::make_shared<ConsensusEvidenceVerifier>(ledger->genesis()));
   std::unique_ptr<Node> node(new Node(std::move(ledger), std::move(validator_key), std::move(options), clock));
   if (node->ledger_->genesis().validator_count() > 1) {
     auto key = cdl::crypto::PrivateKey::FromPem(node->key_.ToPem());
     if (!key.ok()) return key.status();
     Node* raw = node.get();
+    BftOptions bft = node->options_.bft;
+    bft.on_evidence = [raw](const cdl::consensus::v1::EquivocationEvidence& e) { raw->SubmitEvidence(e); };
     node->orderer_ = std::make_unique<BftOrderer>(
-        node->ledger_.get(), &node->mempool_, *std::move(key), node->options_.network, node->options_.bft,
+        node->ledger_.get(), &node->mempool_, *std::move(key), node->options_.network, std::move(bft),
         [raw](const cdl::v1::Block& block) { raw->OnBlockCommitted(block); },
         [raw](const std::vector<cdl::ledger::Mempool::RecordPtr>& stale) {
           for (const auto& r : stale) {
@@ -236,9 +241,68 @@ NodeStats Node::stats() const {
 }
 
 uint64_t Node::NextSequence(const std::string& member) const {
-  auto m = ledger_->GetMember(member);
-  uint64_t last = m.ok() ? m->last_sequence() : 0;
-  return mempool_.NextSequence(member, last);
+  return mempool_.NextSequence(member, ledger_->LastSequence(member));
+}
+
+absl::Status Node::CheckValidatorAuthor(const cdl::verify::ParsedRecord& record) const {
+  const auto& genesis = ledger_->genesis();
+  const std::string& author = record.body.author();
+  int index = genesis.ValidatorIndex(author);
+  if (index < 0) {
+    return absl::PermissionDeniedError(cdl::StrCat(
+        "body.author: \"", author, "\" is not a genesis validator (evidence records are authored by validators)"));
+  }
+  if (record.signed_record.signatures_size() != 1) {
+    return absl::InvalidArgumentError("signed_record.signatures: an evidence record carries only its author's signature");
+  }
+  const auto& key = genesis.validator_key(index);
+  const auto& sig = record.signed_record.signatures(0);
+  if (sig.key_id() != key.KeyId()) {
+    return absl::PermissionDeniedError(cdl::StrCat("signed_record.signatures[0].key_id: ", Hex(sig.key_id()),
+                                                   " is not the genesis key of validator \"", author, "\""));
+  }
+  if (!cdl::verify::VerifyRecordSignature(key, record.id, sig.signature()).ok()) {
+    return absl::PermissionDeniedError(cdl::StrCat(
+        "signed_record.signatures[0]: signature does not verify with the genesis key of validator \"", author, "\""));
+  }
+  return absl::OkStatus();
+}
+
+void Node::SubmitEvidence(const cdl::consensus::v1::EquivocationEvidence& evidence) {
+  auto payload = EvidenceFromConsensus(evidence, ledger_->genesis());
+  if (!payload.ok()) {
+    spdlog::error("equivocation evidence not recorded: {}", std::string(payload.status().message()));
+    return;
+  }
+  auto shared = std::make_shared<cdl::v1::Evidence>(*std::move(payload));
+  // Off the consensus loop: signing and admission run on the worker pool.
+  bool queued = verifiers_ && verifiers_->TrySchedule([this, shared] {
+    // One at a time, so each evidence record takes the next free sequence.
+    absl::MutexLock lock(&evidence_mu_);
+    cdl::v1::RecordBody body;
+    body.set_chain_id(ledger_->chain_id());
+    body.set_author(options_.validator_id);
+    body.set_key_id(key_.public_key().KeyId());
+    body.set_sequence(NextSequence(options_.validator_id));
+    body.set_created_ms(clock_->NowMs());
+    *body.mutable_evidence() = *shared;
+    auto signed_record = cdl::verify::SignBody(body, key_);
+    if (!signed_record.ok()) {
+      spdlog::error("could not sign equivocation evidence: {}", std::string(signed_record.status().message()));
+      return;
+    }
+    Admit(signed_record->SerializeAsString(), false, absl::InfiniteFuture(),
+          [validator = shared->validator()](absl::StatusOr<cdl::v1::Receipt> r) {
+            if (r.ok()) {
+              spdlog::warn("equivocation evidence against validator \"{}\" admitted as record {}", validator,
+                           cdl::crypto::HexEncode(r->record_id()).substr(0, 16));
+            } else {
+              spdlog::error("equivocation evidence against validator \"{}\" refused: {}", validator,
+                            std::string(r.status().message()));
+            }
+          });
+  });
+  if (!queued) spdlog::error("equivocation evidence dropped: verification queue full");
 }
 
 void Node::Submit(std::string signed_record, bool wait, absl::Duration wait_for, ReceiptCallback done) {
@@ -302,13 +366,17 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
         receipt->status() == cdl::v1::RECORD_ACCEPTED ? "ACCEPTED" : "REJECTED", ")")));
   }
   const std::string& author = record->body.author();
-  auto member = ledger_->GetMember(author);
-  if (!member.ok()) {
+  if (record->body.payload_case() == cdl::v1::RecordBody::kEvidence) {
+    // Evidence comes from genesis validators, which are not members.
+    if (auto s = CheckValidatorAuthor(*record); !s.ok()) return refuse(s);
+  } else if (!ledger_->GetMember(author).ok()) {
     return refuse(absl::PermissionDeniedError(cdl::StrCat(
         "body.author: \"", author, "\" is not a registered member (if its registration was just "
         "submitted, wait until it is ACCEPTED)")));
   }
-  for (int i = 0; i < record->signed_record.signatures_size(); ++i) {
+  for (int i = 0; record->body.payload_case() != cdl::v1::RecordBody::kEvidence &&
+                  i < record->signed_record.signatures_size();
+       ++i) {
     const auto& sig = record->signed_record.signatures(i);
     auto check = ledger_->CheckSigner(sig.member(), sig.key_id());
     if (!check.ok()) return refuse(check.status());
@@ -324,7 +392,7 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
     }
   }
 
-  if (record->body.sequence() <= member->last_sequence()) {
+  if (record->body.sequence() <= ledger_->LastSequence(author)) {
     return refuse(absl::FailedPreconditionError(cdl::StrCat(
         "body.sequence: ", record->body.sequence(), " of \"", author, "\" is already used (replay?); the next is ",
         NextSequence(author))));
@@ -426,10 +494,7 @@ absl::StatusOr<size_t> Node::ProduceOnce() {
   std::vector<cdl::ledger::Mempool::RecordPtr> stale;
   auto batch = mempool_.TakeBatch(
       options_.max_block_records, 64u << 20,
-      [this](const std::string& author) {
-        auto m = ledger_->GetMember(author);
-        return m.ok() ? m->last_sequence() : 0;
-      },
+      [this](const std::string& author) { return ledger_->LastSequence(author); },
       &stale);
   for (const auto& r : stale) {
     if (auto committed = ledger_->GetReceipt(r->id); committed.ok()) {

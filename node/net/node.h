@@ -115,6 +115,13 @@ class Node {
  private:
   Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey key, NodeOptions options, Clock* clock);
   void Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallback done, bool from_peer = false);
+  // Admission of an Evidence record's author: a genesis validator whose
+  // genesis key made the only signature. PermissionDenied/InvalidArgument.
+  absl::Status CheckValidatorAuthor(const cdl::verify::ParsedRecord& record) const;
+  // Equivocation the consensus core saw: builds an Evidence record authored
+  // and signed by this validator and admits it (so it is gossiped and
+  // proposed like any record). Any thread; does not block.
+  void SubmitEvidence(const cdl::consensus::v1::EquivocationEvidence& evidence);
   void OnBlockCommitted(const cdl::v1::Block& block);
   absl::StatusOr<cdl::crypto::PublicKey> KeyFor(const cdl::v1::PublicKeyInfo& info, const std::string& key_id);
   void ProducerLoop();
@@ -135,6 +142,7 @@ class Node {
   std::atomic<bool> started_{false};
   std::atomic<bool> healthy_{true};
   absl::Mutex produce_mu_;  // serialises ProduceOnce
+  absl::Mutex evidence_mu_;  // serialises SubmitEvidence's sequence choice and admission
 
   MetricRegistry metrics_;
   struct Instruments {
