@@ -12,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cli/parse.h"
+#include "consensus.pb.h"
 #include "crypto/hash.h"
 #include "crypto/str_cat.h"
 #include "node/verify/authority.h"
@@ -1062,6 +1063,32 @@ std::optional<Finding> CheckIssuedWhileAccredited(
                   cdl::verify::FormatUtc(issued.block_time_ms),
                   " without an accreditation covering it: ", before.message());
   return f;
+}
+
+std::vector<Finding> FindEquivocations(const std::vector<LedgerRecord>& evidence) {
+  std::vector<Finding> findings;
+  for (const LedgerRecord& r : evidence) {
+    if (!r.body.has_evidence()) continue;
+    const cdl::v1::Evidence& e = r.body.evidence();
+    std::string what = "two conflicting signed consensus messages";
+    cdl::consensus::v1::EvidenceMessage a;
+    if (a.ParseFromString(e.message_a())) {
+      if (a.has_proposal()) {
+        what = cdl::StrCat("two different proposals for round ", a.proposal().round());
+      } else if (a.has_vote()) {
+        what = cdl::StrCat("two different votes in round ", a.vote().round());
+      }
+    }
+    Finding f;
+    f.kind = cdl::v1::FINDING_EQUIVOCATION;
+    f.severity = "critical";
+    f.subject = r.id;
+    f.description = cdl::StrCat("validator ", e.validator(), " equivocated: it signed ", what,
+                                " (reported by validator ", r.body.author(), ", evidence accepted at height ",
+                                r.height, ") — its operator must be told and the validator set reviewed");
+    findings.push_back(std::move(f));
+  }
+  return findings;
 }
 
 std::string AlreadyRecorded(const std::vector<LedgerRecord>& existing,

@@ -317,6 +317,14 @@ struct IssuedCertificate {
 std::optional<Finding> CheckIssuedWhileAccredited(
     const IssuedCertificate& issued);
 
+// (d) Equivocation evidence: one FINDING_EQUIVOCATION ("critical") per
+// Evidence record on the ledger (the ledger accepted it only after checking
+// both signed consensus messages, and stores one per equivocation). Subject
+// is the Evidence record; the description names the accused validator, the
+// round and kind of the conflicting messages, and the reporting validator.
+// Evidence is chain-wide: validators belong to no park.
+std::vector<Finding> FindEquivocations(const std::vector<LedgerRecord>& evidence);
+
 // The id (raw) of an AuditFinding in `existing` that records the same thing
 // as `finding` (same subject, kind and set of related records), or "".
 std::string AlreadyRecorded(const std::vector<LedgerRecord>& existing,

@@ -9,10 +9,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "consensus.pb.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "node/verify/record.h"
 
 namespace cdl::cli::audit {
 namespace {
@@ -892,6 +894,64 @@ TEST(FindingTest, ProtoAndJson) {
   EXPECT_EQ(j["kind"], "duplicate-disclosure");
   EXPECT_EQ(j["subject"], Hex(2));
   EXPECT_EQ(j["related"][0], Hex(1));
+}
+
+TEST(EquivocationTest, EachEvidenceRecordIsACriticalFindingToSign) {
+  auto evidence = [](int id, const std::string& reporter, const std::string& accused, bool proposal) {
+    LedgerRecord r{Id(id), 40, {}};
+    r.body.set_author(reporter);
+    cdl::consensus::v1::EvidenceMessage a, b;
+    if (proposal) {
+      a.mutable_proposal()->set_round(17);
+      b.mutable_proposal()->set_round(17);
+      b.mutable_proposal()->set_block_id("other");
+    } else {
+      a.mutable_vote()->set_round(9);
+      b.mutable_vote()->set_round(9);
+      b.mutable_vote()->set_block_id("other");
+    }
+    r.body.mutable_evidence()->set_validator(accused);
+    r.body.mutable_evidence()->set_message_a(a.SerializeAsString());
+    r.body.mutable_evidence()->set_message_b(b.SerializeAsString());
+    return r;
+  };
+  std::vector<LedgerRecord> records = {evidence(7, "val-1", "val-4", true), evidence(8, "val-2", "val-3", false),
+                                       Registration(9, "acme", kPark)};
+  std::vector<Finding> findings = FindEquivocations(records);
+  ASSERT_THAT(findings, SizeIs(2));
+  EXPECT_EQ(findings[0].kind, cdl::v1::FINDING_EQUIVOCATION);
+  EXPECT_EQ(findings[0].severity, "critical");
+  EXPECT_EQ(findings[0].subject, Id(7));
+  EXPECT_THAT(findings[0].related, IsEmpty());
+  EXPECT_THAT(findings[0].description, HasSubstr("validator val-4 equivocated"));
+  EXPECT_THAT(findings[0].description, HasSubstr("two different proposals for round 17"));
+  EXPECT_THAT(findings[0].description, HasSubstr("reported by validator val-1"));
+  EXPECT_THAT(findings[1].description, HasSubstr("two different votes in round 9"));
+  EXPECT_EQ(FindingKindName(findings[1].kind), "equivocation");
+
+  // What the regulator signs and submits: an AuditFinding about the evidence,
+  // which the stateless checks accept.
+  cdl::v1::AuditFinding proto = findings[0].ToProto();
+  EXPECT_EQ(proto.kind(), cdl::v1::FINDING_EQUIVOCATION);
+  EXPECT_EQ(proto.subject(), Id(7));
+  cdl::verify::ParsedRecord parsed;
+  parsed.body.set_chain_id("c");
+  parsed.body.set_author("reg-cn");
+  parsed.body.set_key_id(std::string(32, 'k'));
+  parsed.body.set_sequence(1);
+  *parsed.body.mutable_audit_finding() = proto;
+  auto* sig = parsed.signed_record.add_signatures();
+  sig->set_member("reg-cn");
+  sig->set_key_id(std::string(32, 'k'));
+  sig->set_signature("s");
+  parsed.type = "audit_finding";
+  EXPECT_TRUE(cdl::verify::CheckStateless(parsed, "c").ok()) << cdl::verify::CheckStateless(parsed, "c");
+
+  // Recorded already: the same subject and kind.
+  LedgerRecord recorded{Id(30), 41, {}};
+  *recorded.body.mutable_audit_finding() = proto;
+  EXPECT_EQ(AlreadyRecorded({recorded}, findings[0]), Id(30));
+  EXPECT_EQ(AlreadyRecorded({recorded}, findings[1]), "");
 }
 
 }  // namespace

@@ -426,6 +426,9 @@ std::string Describe(const LedgerRecord& r) {
     absl::StrAppend(&out, " for ", r.body.disclosure().period(), ", scope 1 ",
                     r.body.disclosure().scope1_tco2e());
   }
+  if (r.body.has_evidence()) {
+    absl::StrAppend(&out, " against validator ", r.body.evidence().validator());
+  }
   absl::StrAppend(&out, ", height ", r.height);
   return out;
 }
@@ -504,6 +507,17 @@ absl::Status RunAuditAnomalies(const Context& ctx,
   std::vector<audit::Finding> duplicates =
       audit::FindDuplicateDisclosures(*disclosures);
   findings.insert(findings.end(), duplicates.begin(), duplicates.end());
+
+  // Equivocation evidence concerns the whole chain, not one park.
+  cdl::v1::QueryRequest evidence_query;
+  evidence_query.set_record_type("evidence");
+  absl::StatusOr<std::vector<LedgerRecord>> evidence =
+      FetchAll(client, evidence_query);
+  if (!evidence.ok()) return evidence.status();
+  for (const LedgerRecord& r : *evidence) known[r.id] = &r;
+  std::vector<audit::Finding> equivocations =
+      audit::FindEquivocations(*evidence);
+  findings.insert(findings.end(), equivocations.begin(), equivocations.end());
 
   // Which findings this regulator has recorded already.
   std::vector<std::string> recorded(findings.size());
