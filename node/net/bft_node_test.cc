@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "crypto/keys.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/consensus/encoding.h"
 #include "node/ledger/test_util.h"
@@ -311,6 +312,22 @@ TEST_F(BftNodeTest, EquivocatingLeaderEndsUpAsOneEvidenceRecordEverywhere) {
   for (int attempt = 0; attempt < 100 && duplicates() < 2; ++attempt) absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(duplicates(), 2);
   EXPECT_EQ(evidence_on(0).size(), 1u);
+  // A replay of the stored record is refused at admission, as for any record.
+  auto replay = Submit(*nodes_[1], *bytes);
+  EXPECT_TRUE(absl::IsAlreadyExists(replay.status())) << replay.status();
+  // Only genesis validators author evidence, with their genesis key.
+  cdl::v1::RecordBody by_member = chain_.Body("reg-cn");
+  *by_member.mutable_evidence() = parsed->body.evidence();
+  auto refused = Submit(*nodes_[0], chain_.Sign(by_member));
+  EXPECT_TRUE(absl::IsPermissionDenied(refused.status())) << refused.status();
+  cdl::v1::RecordBody wrong_key = parsed->body;
+  wrong_key.set_author("v0");
+  wrong_key.set_key_id(keys_[1].public_key().KeyId());
+  auto signed_wrong = cdl::verify::SignBody(wrong_key, keys_[1]);
+  ASSERT_TRUE(signed_wrong.ok());
+  refused = Submit(*nodes_[0], signed_wrong->SerializeAsString());
+  EXPECT_TRUE(absl::IsPermissionDenied(refused.status())) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("genesis key"));
   // Every honest validator saw it.
   for (int i = 0; i < 3; ++i) EXPECT_GE(nodes_[i]->bft_stats().equivocations, 1u) << "node " << i;
   network_.SetTamper(nullptr);
