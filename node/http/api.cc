@@ -1,6 +1,7 @@
 #include "node/http/api.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/time.h"
@@ -214,15 +215,32 @@ absl::StatusOr<json> Proof(const cdl::ledger::Ledger& ledger, std::string_view h
   return cdl::verify::ProtoToJson(bundle);
 }
 
-absl::StatusOr<json> Query(const cdl::ledger::Ledger& ledger, const Params& params) {
+absl::StatusOr<json> Query(const cdl::ledger::Ledger& ledger, const Params& params, int64_t now_ms) {
   cdl::ledger::QueryFilter filter;
   filter.member = Param(params, "member").value_or("");
   filter.record_type = Param(params, "type").value_or("");
   filter.period = Param(params, "period").value_or("");
   filter.park = Param(params, "park").value_or("");
   filter.page_token = Param(params, "page_token").value_or("");
+  filter.standard = Param(params, "standard").value_or("");
+  filter.certificate_status = Param(params, "certificate_status").value_or("");
   if (auto s = CheckQueryValue("member", filter.member); !s.ok()) return s;
   if (auto s = CheckQueryValue("park", filter.park); !s.ok()) return s;
+  if (auto s = CheckQueryValue("standard", filter.standard); !s.ok()) return s;
+  static constexpr std::string_view kStatuses[] = {"active", "suspended", "revoked", "expired"};
+  if (!filter.certificate_status.empty() &&
+      std::find(std::begin(kStatuses), std::end(kStatuses), filter.certificate_status) == std::end(kStatuses)) {
+    return absl::InvalidArgumentError(cdl::StrCat("certificate_status ", Quote(filter.certificate_status),
+                                                  " is not one of active, suspended, revoked, expired"));
+  }
+  // As gRPC Query: "active"/"expired" are judged now unless as_of_ms says when.
+  filter.as_of_ms = now_ms;
+  if (auto text = Param(params, "as_of_ms")) {
+    absl::StatusOr<uint64_t> n =
+        ParseNumber(*text, "as_of_ms", 1, static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+    if (!n.ok()) return n.status();
+    filter.as_of_ms = static_cast<int64_t>(*n);
+  }
   if (!filter.record_type.empty() && !IsRecordType(filter.record_type)) {
     return absl::InvalidArgumentError(
         cdl::StrCat("type ", Quote(filter.record_type), " is not a record type (e.g. disclosure, product_footprint)"));

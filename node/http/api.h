@@ -39,7 +39,11 @@ absl::StatusOr<nlohmann::json> LatestBlocks(const cdl::ledger::Ledger& ledger, c
 // `which` is "latest" or a height.
 absl::StatusOr<nlohmann::json> Checkpoint(const cdl::ledger::Ledger& ledger, std::string_view which);
 absl::StatusOr<nlohmann::json> Proof(const cdl::ledger::Ledger& ledger, std::string_view hex_id);
-absl::StatusOr<nlohmann::json> Query(const cdl::ledger::Ledger& ledger, const Params& params);
+// ?member=&type=&period=&park=&standard=&certificate_status=&as_of_ms=
+// &page_size=&page_token= (ledger.h QueryFilter). certificate_status is one of
+// active, suspended, revoked, expired; "active"/"expired" are judged at
+// as_of_ms (Unix milliseconds), default `now_ms`.
+absl::StatusOr<nlohmann::json> Query(const cdl::ledger::Ledger& ledger, const Params& params, int64_t now_ms);
 // Verifies passport file bytes against `genesis` at ?at= (default `now_ms`)
 // for ?jurisdiction= (default the passport's own). An INVALID passport is a
 // verdict, not an error; only bad parameters or an empty body are errors.

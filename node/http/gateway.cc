@@ -165,8 +165,12 @@ std::vector<Gateway::Route> ApiRoutes(cdl::net::Node* node) {
   routes.push_back(get({"api", "v1", "proofs", "{}"}, {}, [&ledger](const HttpRequest&, const Captures& c) {
     return FromJson(api::Proof(ledger, c[0]));
   }));
-  routes.push_back(get({"api", "v1", "query"}, {"member", "type", "period", "park", "page_size", "page_token"},
-                       [&ledger](const HttpRequest& r, const Captures&) { return FromJson(api::Query(ledger, r.params)); }));
+  routes.push_back(get({"api", "v1", "query"},
+                       {"member", "type", "period", "park", "standard", "certificate_status", "as_of_ms", "page_size",
+                        "page_token"},
+                       [&ledger](const HttpRequest& r, const Captures&) {
+                         return FromJson(api::Query(ledger, r.params, absl::ToUnixMillis(absl::Now())));
+                       }));
   routes.push_back(get({"api", "v1", "pact", "ledger-extension.schema.json"}, {}, [](const HttpRequest&, const Captures&) {
     HttpResponse r;
     r.content_type = "application/schema+json";

@@ -15,7 +15,10 @@
 //   GET  /api/v1/checkpoints/latest latest certified checkpoint
 //   GET  /api/v1/checkpoints/{h}    checkpoint of block h
 //   GET  /api/v1/proofs/{id}        proof bundle, the file `cdl proof` writes
-//   GET  /api/v1/query?member=&type=&period=&park=&page_size=&page_token=
+//   GET  /api/v1/query?member=&type=&period=&park=&standard=
+//                    &certificate_status=&as_of_ms=&page_size=&page_token=
+//                                   (api.h Query; certificate_status: active,
+//                                   suspended, revoked or expired)
 //   POST /api/v1/passport/verify    body: passport file (<= 2 MiB);
 //                                   ?jurisdiction=EU&at=RFC3339; verdict JSON
 //   GET  /, /static/app.js, /static/style.css   explorer + passport verifier

@@ -318,6 +318,59 @@ TEST_F(GatewayTest, StatusRecordReceiptBlockAndQuery) {
   EXPECT_NE(page2["records"][0]["record_id"], page1["records"][0]["record_id"]);
 }
 
+// The certificate filters of the ledger's QueryFilter, as `cdl query
+// --standard/--certificate-status` and gRPC Query take them.
+TEST_F(GatewayTest, QueryByCertificateStandardStatusAndTime) {
+  Certify();  // one ISO 14067 certificate on footprint_, valid for half a year
+  auto ids = [&](const std::string& query) {
+    json answer = GetJson("/api/v1/query?" + query);
+    std::vector<std::string> out;
+    for (const auto& e : answer["records"]) out.push_back(e["record_id"]);
+    return out;
+  };
+  auto certs = ledger_->CertificatesOf(footprint_);
+  ASSERT_TRUE(certs.ok() && certs->size() == 1u);
+  const std::vector<std::string> cert = {Hex(certs->front())};
+  const std::vector<std::string> none;
+  const std::string later = std::to_string(NowMs() + kYearMs);
+
+  EXPECT_EQ(ids("standard=ISO%2014067"), cert);
+  EXPECT_EQ(ids("standard=ISO%2014064-3"), none);
+  EXPECT_EQ(ids("standard=ISO%2014067&type=certificate&member=ent-1"), cert);
+  EXPECT_EQ(ids("standard=ISO%2014067&type=disclosure"), none);  // only certificates have a standard
+  EXPECT_EQ(ids("certificate_status=active"), cert);
+  EXPECT_EQ(ids("certificate_status=expired"), none);
+  EXPECT_EQ(ids("certificate_status=suspended"), none);
+  EXPECT_EQ(ids("certificate_status=revoked"), none);
+  // A year from now the half-year certificate has expired.
+  EXPECT_EQ(ids("certificate_status=expired&as_of_ms=" + later), cert);
+  EXPECT_EQ(ids("certificate_status=active&as_of_ms=" + later), none);
+  EXPECT_EQ(ids("certificate_status=active&standard=ISO%2014067&as_of_ms=" + std::to_string(NowMs())), cert);
+
+  Accept(chain_.StatusChange("cert-cn", cdl::v1::RecordBody::kSuspension, cdl::ledger::testing::RecordTarget(certs->front()),
+                             "audit"));
+  EXPECT_EQ(ids("certificate_status=suspended&standard=ISO%2014067"), cert);
+  EXPECT_EQ(ids("certificate_status=active"), none);
+
+  // Bad values: 400 naming the parameter, nothing queried.
+  struct Bad {
+    std::string query;
+    std::string parameter;
+  };
+  for (const Bad& bad : {Bad{"certificate_status=valid", "certificate_status"},
+                         Bad{"certificate_status=ACTIVE", "certificate_status"},
+                         Bad{"as_of_ms=0", "as_of_ms"},
+                         Bad{"as_of_ms=-5", "as_of_ms"},
+                         Bad{"as_of_ms=soon", "as_of_ms"},
+                         Bad{"as_of_ms=99999999999999999999", "as_of_ms"},
+                         Bad{"standard=ISO%0114067", "standard"},
+                         Bad{"standard=" + std::string(300, 'x'), "standard"}}) {
+    json error = GetJson("/api/v1/query?" + bad.query, 400);
+    EXPECT_EQ(error["error"]["code"], "INVALID_ARGUMENT") << bad.query;
+    EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr(bad.parameter)) << bad.query;
+  }
+}
+
 TEST_F(GatewayTest, CheckpointsAndProofsVerifyOfflineAgainstTheGenesis) {
   std::string id = Accept(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
   const cdl::verify::TrustedGenesis genesis = chain_.genesis();
