@@ -16,7 +16,6 @@
 #include "absl/strings/numbers.h"
 #include "crypto/hash.h"
 #include "crypto/str_cat.h"
-#include "node/ledger/state_view.h"
 #include "node/verify/authority.h"
 #include "node/verify/record.h"
 #include "spdlog/spdlog.h"
@@ -140,40 +139,6 @@ std::optional<std::string_view> AuthCredentials(std::string_view header,
     return std::nullopt;
   }
   return Trim(header.substr(scheme.size() + 1));
-}
-
-// Reads the ledger's own indexes (written by node/ledger/rules.cc and
-// certification_rules.cc): "f" + PACT id -> footprint record id, and
-// "C:" + subject record id -> the certificate record ids (32 bytes each).
-// The Ledger has no read API for them yet; keep this the only place that
-// knows their layout.
-absl::StatusOr<std::string> FootprintRecordId(cdl::storage::Store *store,
-                                              std::string_view pact_id) {
-  return store->Get(cdl::ledger::kIndexColumn, cdl::StrCat("f", pact_id));
-}
-absl::StatusOr<std::vector<std::string>>
-CertificatesOf(cdl::storage::Store *store, std::string_view subject) {
-  auto raw = store->Get(cdl::ledger::kIndexColumn, cdl::StrCat("C:", subject));
-  if (absl::IsNotFound(raw.status()))
-    return std::vector<std::string>();
-  if (!raw.ok())
-    return raw.status();
-  if (raw->size() % cdl::crypto::kHashSize != 0)
-    return absl::DataLossError("corrupt certificate index");
-  std::vector<std::string> out;
-  for (size_t i = 0; i < raw->size(); i += cdl::crypto::kHashSize)
-    out.push_back(raw->substr(i, cdl::crypto::kHashSize));
-  return out;
-}
-absl::StatusOr<cdl::v1::RecordState> StateOf(cdl::storage::Store *store,
-                                             std::string_view record_id) {
-  auto raw = store->Get(cdl::ledger::kStatesColumn, record_id);
-  if (!raw.ok())
-    return raw.status();
-  cdl::v1::RecordState state;
-  if (!state.ParseFromString(*raw))
-    return absl::DataLossError("corrupt record state");
-  return state;
 }
 
 std::string EntryStatusName(cdl::v1::EntryStatus status) {
@@ -411,9 +376,8 @@ absl::StatusOr<bool> EnsureDevPactClients(const std::string &path,
   return true;
 }
 
-PactApi::PactApi(const cdl::ledger::Ledger *ledger, cdl::storage::Store *store,
-                 PactOptions options)
-    : ledger_(ledger), store_(store), options_(std::move(options)) {}
+PactApi::PactApi(const cdl::ledger::Ledger *ledger, PactOptions options)
+    : ledger_(ledger), options_(std::move(options)) {}
 
 bool PactApi::IsPactPath(std::string_view path) {
   return path == "/2" || path.starts_with("/2/") || path == "/auth/token" ||
@@ -677,7 +641,7 @@ PactApi::FootprintJson(const std::string &record_id,
   ordered_json links;
   links["chainId"] = ledger_->chain_id();
   links["recordId"] = hex;
-  if (auto state = StateOf(store_, record_id); state.ok()) {
+  if (auto state = ledger_->GetRecordState(record_id); state.ok()) {
     links["height"] = state->height();
     links["ledgerIndex"] = state->ledger_index();
     links["status"] = EntryStatusName(state->status());
@@ -689,12 +653,12 @@ PactApi::FootprintJson(const std::string &record_id,
   links["record"] = cdl::StrCat(base_url, "/api/v1/records/", hex);
   links["proof"] = cdl::StrCat(base_url, "/api/v1/proofs/", hex);
   ordered_json certificates = ordered_json::array();
-  auto certs = CertificatesOf(store_, record_id);
+  auto certs = ledger_->CertificatesOf(record_id);
   if (!certs.ok())
     return certs.status();
   for (const std::string &cert_id : *certs) {
     auto cert_bytes = ledger_->GetRecord(cert_id);
-    auto cert_state = StateOf(store_, cert_id);
+    auto cert_state = ledger_->GetRecordState(cert_id);
     if (!cert_bytes.ok() || !cert_state.ok())
       continue; // only accepted certificates are indexed
     auto cert = cdl::verify::ParseSignedRecord(*cert_bytes);
@@ -808,7 +772,7 @@ HttpResponse PactApi::GetFootprint(const HttpRequest &request,
   };
   if (id.empty() || id.size() > 64)
     return no_such();
-  auto record_id = FootprintRecordId(store_, id);
+  auto record_id = ledger_->FindFootprint(id);
   if (absl::IsNotFound(record_id.status()))
     return no_such();
   if (!record_id.ok()) {
@@ -816,7 +780,7 @@ HttpResponse PactApi::GetFootprint(const HttpRequest &request,
     return Error(500, "InternalError", "internal error; see the node's log");
   }
   if (!client.owner.empty()) {
-    auto state = StateOf(store_, *record_id);
+    auto state = ledger_->GetRecordState(*record_id);
     if (!state.ok())
       return no_such();
     if (state->author() != client.owner &&

@@ -46,7 +46,7 @@
 // PactOptions::token_lifetime.
 //
 // Thread-safety: Handle may be called from many threads at once. The ledger
-// and store must outlive the PactApi.
+// must outlive the PactApi.
 #ifndef CDL_NODE_HTTP_PACT_API_H_
 #define CDL_NODE_HTTP_PACT_API_H_
 
@@ -64,7 +64,6 @@
 #include "nlohmann/json.hpp"
 #include "node/http/gateway.h"
 #include "node/ledger/ledger.h"
-#include "node/storage/store.h"
 
 namespace cdl::http {
 
@@ -119,10 +118,8 @@ struct PactOptions {
 
 class PactApi {
 public:
-  // `store` is the ledger's store, read for the footprint and certificate
-  // indexes the ledger writes (see pact_api.cc); not owned.
-  PactApi(const cdl::ledger::Ledger *ledger, cdl::storage::Store *store,
-          PactOptions options);
+  // Reads footprints and certificates through `ledger` (not owned).
+  PactApi(const cdl::ledger::Ledger *ledger, PactOptions options);
 
   // Answers a request whose path IsPactPath. Never throws.
   HttpResponse Handle(const HttpRequest &request);
@@ -156,7 +153,6 @@ private:
   FootprintJson(const std::string &record_id, const std::string &base_url);
 
   const cdl::ledger::Ledger *ledger_;
-  cdl::storage::Store *store_;
   const PactOptions options_;
   absl::Mutex mu_;
   std::map<std::string, Token>

@@ -58,7 +58,6 @@ protected:
         chain_.genesis());
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     ledger_ = ledger->get();
-    cdl::storage::Store *store = (*ledger)->store();
     cdl::net::NodeOptions options;
     options.validator_id = "v1";
     options.flush_interval = absl::Milliseconds(1);
@@ -88,7 +87,7 @@ protected:
     pact_options.now = [this] {
       return absl::Now() + absl::Seconds(clock_offset_s_.load());
     };
-    pact_ = std::make_unique<PactApi>(ledger_, store, std::move(pact_options));
+    pact_ = std::make_unique<PactApi>(ledger_, std::move(pact_options));
     GatewayOptions gateway_options;
     gateway_options.pact = pact_.get();
     gateway_ =
