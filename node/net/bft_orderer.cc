@@ -283,6 +283,7 @@ void BftOrderer::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
           absl::MutexLock lock(&mu_);
           ++stats_.rejected_messages;
         }
+        RecordCoreRejections();
       });
       break;
     case cdl::peer::v1::PeerMessage::kCheckpointVote: {
@@ -292,6 +293,7 @@ void BftOrderer::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
           genesis.proto().validators(static_cast<int>(from)).id() != msg.checkpoint_vote().validator()) {
         absl::MutexLock lock(&mu_);
         ++stats_.rejected_messages;
+        ++stats_.rejected_by_reason["checkpoint_vote_not_from_sender"];
         break;
       }
       absl::MutexLock lock(&exec_mu_);
@@ -300,8 +302,26 @@ void BftOrderer::OnPeerMessage(uint32_t from, cdl::peer::v1::PeerMessage msg) {
       }  // else dropped: the applier is far behind; the block gets certified by later votes or sync
       break;
     }
-    default:
-      break;  // records are admitted by the node; others are not for the orderer
+    case cdl::peer::v1::PeerMessage::kRecords:
+    case cdl::peer::v1::PeerMessage::kHello:
+      break;  // records are admitted by the node; hellos are the transport's
+    default: {  // no kind, or one this version does not serve (ledger block sync goes through consensus)
+      absl::MutexLock lock(&mu_);
+      ++stats_.rejected_messages;
+      ++stats_.rejected_by_reason[msg.kind_case() == cdl::peer::v1::PeerMessage::KIND_NOT_SET ? "no_payload"
+                                                                                                : "unsupported_kind"];
+      break;
+    }
+  }
+}
+
+void BftOrderer::RecordCoreRejections() {
+  const auto& counters = core_->counters();
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < counters.rejected.size(); ++i) {
+    if (counters.rejected[i] == 0) continue;
+    stats_.rejected_by_reason[std::string(cdl::consensus::RejectName(static_cast<cdl::consensus::Reject>(i)))] =
+        counters.rejected[i];
   }
 }
 
@@ -506,6 +526,19 @@ void BftOrderer::HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote)
   uint64_t head = ledger_->head().height();
   if (vote.height() > head) {
     if (vote.height() <= head + 10000) pending_votes_[vote.height()].push_back(vote);
+    return;
+  }
+  // Authenticate first: a header mismatch is only evidence against a
+  // validator that really signed it.
+  int index = ledger_->genesis().ValidatorIndex(vote.validator());
+  if (index < 0 ||
+      !cdl::crypto::VerifyDomain(ledger_->genesis().validator_key(index), cdl::verify::kCommitDomain,
+                                 cdl::verify::CommitMessage(ledger_->chain_id(), vote.height(), vote.block_hash()),
+                                 vote.signature())
+           .ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.rejected_messages;
+    ++stats_.rejected_by_reason["checkpoint_vote_bad_signature"];
     return;
   }
   auto block = ledger_->GetBlock(vote.height());

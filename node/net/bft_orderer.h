@@ -79,6 +79,11 @@ struct BftStats {
   uint64_t checkpoint_votes = 0;
   uint64_t checkpoint_mismatches = 0;
   uint64_t rejected_messages = 0;
+  // Refused peer messages by reason: the consensus core's reasons
+  // (consensus::RejectName: "bad_signature", "far_future_round", ...) and the
+  // orderer's own: "no_payload" (no kind set), "unsupported_kind",
+  // "checkpoint_vote_not_from_sender", "checkpoint_vote_bad_signature".
+  std::map<std::string, uint64_t> rejected_by_reason;
   uint64_t equivocations = 0;
 };
 
@@ -128,6 +133,7 @@ class BftOrderer {
   void Apply(const Delivered& delivered);  // applier thread
   void HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote);  // applier thread
   void ApplyBufferedVotes(uint64_t height);                              // applier thread
+  void RecordCoreRejections();  // loop thread: the core's reject counters into stats_
 
   cdl::ledger::Ledger* ledger_;
   cdl::ledger::Mempool* mempool_;
