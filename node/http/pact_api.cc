@@ -241,6 +241,48 @@ absl::Status CheckEvent(const json &event) {
   return absl::OkStatus();
 }
 
+// The optional callback registration of one client.
+absl::Status ParseEventsTarget(std::map<std::string, std::string> &f,
+                               const std::string &where, EventsTarget *out) {
+  const bool any = f.count("events_url") || f.count("events_token_url") ||
+                   f.count("events_client_id") ||
+                   f.count("events_client_secret") || f.count("events_ca_file");
+  if (!any)
+    return absl::OkStatus();
+  if (f["events_url"].empty() || f["events_client_id"].empty() ||
+      f["events_client_secret"].empty()) {
+    return absl::InvalidArgumentError(cdl::StrCat(
+        where, ": events_url needs events_client_id and events_client_secret "
+               "(credentials for the client's /auth/token)"));
+  }
+  auto url = ParseCallbackUrl(f["events_url"], cdl::StrCat(where, ".events_url"));
+  if (!url.ok())
+    return url.status();
+  out->events_url = f["events_url"];
+  out->token_url = f["events_token_url"];
+  if (out->token_url.empty()) {
+    constexpr std::string_view kSuffix = "/2/events";
+    std::string_view base = out->events_url;
+    while (base.ends_with('/'))
+      base.remove_suffix(1);
+    if (!base.ends_with(kSuffix)) {
+      return absl::InvalidArgumentError(cdl::StrCat(
+          where, ": events_url does not end in /2/events; give "
+                 "events_token_url"));
+    }
+    base.remove_suffix(kSuffix.size());
+    out->token_url = cdl::StrCat(base, "/auth/token");
+  }
+  auto token_url = ParseCallbackUrl(out->token_url,
+                                    cdl::StrCat(where, ".events_token_url"));
+  if (!token_url.ok())
+    return token_url.status();
+  out->client_id = f["events_client_id"];
+  out->client_secret = f["events_client_secret"];
+  out->ca_file = f["events_ca_file"];
+  return absl::OkStatus();
+}
+
 } // namespace
 
 absl::StatusOr<std::vector<PactClient>>
@@ -270,8 +312,12 @@ ParsePactClients(std::string_view json_text) {
     std::map<std::string, std::string> f;
     for (const auto &[key, value] : c.items()) {
       static const std::set<std::string> kKeys = {
-          "client_id",     "member",      "owner",
-          "client_secret", "secret_salt", "secret_sha256"};
+          "client_id",        "member",
+          "owner",            "client_secret",
+          "secret_salt",      "secret_sha256",
+          "events_url",       "events_token_url",
+          "events_client_id", "events_client_secret",
+          "events_ca_file"};
       if (!kKeys.count(key))
         return absl::InvalidArgumentError(
             cdl::StrCat(where, ": unknown key \"", Shown(key), "\""));
@@ -328,6 +374,8 @@ ParsePactClients(std::string_view json_text) {
       client.secret_salt = f["secret_salt"];
       client.secret_sha256 = cdl::crypto::HexEncode(*raw); // lowercase
     }
+    if (auto s = ParseEventsTarget(f, where, &client.events); !s.ok())
+      return s;
     out.push_back(std::move(client));
   }
   return out;
@@ -377,7 +425,90 @@ absl::StatusOr<bool> EnsureDevPactClients(const std::string &path,
 }
 
 PactApi::PactApi(const cdl::ledger::Ledger *ledger, PactOptions options)
-    : ledger_(ledger), options_(std::move(options)) {}
+    : ledger_(ledger), options_(std::move(options)) {
+  const bool callbacks =
+      std::any_of(options_.clients.begin(), options_.clients.end(),
+                  [](const PactClient &c) { return !c.events.events_url.empty(); });
+  if (!callbacks)
+    return;
+  PactEventsOptions events = options_.events;
+  std::string_view host = options_.fallback_base_url;
+  if (size_t scheme = host.find("://"); scheme != std::string_view::npos)
+    host.remove_prefix(scheme + 3);
+  events.source = cdl::StrCat("//", host, "/2/events");
+  std::shared_ptr<OutboundHttp> http = options_.events_http;
+  if (!http)
+    http = NewOutboundHttp();
+  events_ = std::make_unique<PactEvents>(
+      [this](std::string_view owner, const std::vector<std::string> &ids) {
+        return FindByProductIds(owner, ids);
+      },
+      std::move(http), std::move(events));
+}
+
+PactApi::~PactApi() {
+  if (events_)
+    events_->Stop();
+}
+
+absl::StatusOr<FootprintMatch>
+PactApi::FindByProductIds(std::string_view owner,
+                          const std::vector<std::string> &product_ids) {
+  const std::set<std::string> wanted(product_ids.begin(), product_ids.end());
+  FootprintMatch match;
+  cdl::ledger::QueryFilter filter;
+  filter.record_type = "product_footprint";
+  filter.page_size = 500;
+  size_t scanned = 0;
+  // Each page reads at most a bounded number of index entries, so the number
+  // of pages is bounded too.
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto page = ledger_->Query(filter);
+    if (!page.ok())
+      return page.status();
+    for (const auto &entry : page->entries) {
+      if (++scanned > options_.max_footprints_scanned) {
+        spdlog::warn("pact events: product id match stopped after {} "
+                     "footprints (max_footprints_scanned)",
+                     options_.max_footprints_scanned);
+        return match;
+      }
+      if (entry.state.status() == cdl::v1::ENTRY_SUPERSEDED)
+        continue; // the spec answers with the latest version
+      auto bytes = ledger_->GetRecord(entry.record_id);
+      if (!bytes.ok())
+        return bytes.status();
+      auto record = cdl::verify::ParseSignedRecord(*bytes);
+      if (!record.ok() || !record->body.has_product_footprint())
+        continue;
+      json pf = json::parse(record->body.product_footprint().pact_json(),
+                            nullptr, /*allow_exceptions=*/false);
+      auto ids = pf.is_object() ? pf.find("productIds") : pf.end();
+      if (!pf.is_object() || ids == pf.end() || !ids->is_array())
+        continue;
+      const bool hit = std::any_of(ids->begin(), ids->end(), [&](const json &id) {
+        return id.is_string() && wanted.count(id.get<std::string>());
+      });
+      if (!hit)
+        continue;
+      if (!owner.empty() && entry.state.author() != owner &&
+          entry.state.subject_member() != owner) {
+        match.denied = true;
+        continue;
+      }
+      auto rendered = FootprintJson(entry.record_id, options_.fallback_base_url);
+      if (!rendered.ok())
+        return rendered.status();
+      match.footprints.push_back(Dump(*rendered));
+      if (match.footprints.size() >= options_.max_footprints_answered)
+        return match;
+    }
+    if (page->next_page_token.empty())
+      break;
+    filter.page_token = page->next_page_token;
+  }
+  return match;
+}
 
 bool PactApi::IsPactPath(std::string_view path) {
   return path == "/2" || path.starts_with("/2/") || path == "/auth/token" ||
@@ -823,6 +954,22 @@ HttpResponse PactApi::Events(const HttpRequest &request,
                event["type"].get<std::string>(),
                Shown(event["id"].get<std::string>()), Shown(client.client_id),
                client.member);
+  if (event["type"].get<std::string>() == kPactRequestCreated) {
+    if (!events_ || client.events.events_url.empty()) {
+      spdlog::info("pact: client \"{}\" registered no events_url; request "
+                   "\"{}\" is not answered",
+                   Shown(client.client_id),
+                   Shown(event["id"].get<std::string>()));
+    } else if (absl::Status queued = events_->Enqueue(
+                   client.client_id, client.owner, client.events, event);
+               absl::IsInvalidArgument(queued)) {
+      return Error(400, "BadRequest", std::string(queued.message()));
+    } else if (!queued.ok()) {
+      spdlog::warn("pact: request \"{}\" not queued: {}",
+                   Shown(event["id"].get<std::string>()), queued.ToString());
+      return Error(500, "InternalError", std::string(queued.message()));
+    }
+  }
   HttpResponse r;
   r.status = 200;
   r.content_type = "text/plain";

@@ -24,9 +24,13 @@
 //                              Created/Fulfilled/Rejected, ProductFootprint
 //                              Published): 200 with an empty body when
 //                              accepted, 400 BadRequest when malformed, 400
-//                              NotImplemented for other event types. Events
-//                              are logged and counted; nothing is written to
-//                              the ledger and no callback is made.
+//                              NotImplemented for other event types. Nothing
+//                              is written to the ledger. A RequestCreated
+//                              event from a client with a registered
+//                              events_url is answered asynchronously with
+//                              RequestFulfilled or RequestRejected sent to
+//                              that URL only (pact_events.h); without one,
+//                              no callback is made.
 //
 // API errors have the spec's body {"code": "...", "message": "..."}: 400
 // BadRequest (malformed request, missing or unknown access token — as the
@@ -53,6 +57,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +68,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "node/http/gateway.h"
+#include "node/http/pact_events.h"
 #include "node/ledger/ledger.h"
 
 namespace cdl::http {
@@ -82,6 +88,9 @@ struct PactClient {
   std::string owner;
   std::string secret_salt;   // any text
   std::string secret_sha256; // hex SHA-256 of "<secret_salt>:<client_secret>"
+  // Where answers to this client's footprint requests go; events_url empty:
+  // nowhere (requests are accepted and logged, not answered).
+  EventsTarget events;
 };
 
 // Parses a pact-clients.json file:
@@ -92,7 +101,13 @@ struct PactClient {
 // Each client has client_id (1..128 printable ASCII, unique) and member, and
 // either client_secret (plain; keep the file 0600) or secret_salt +
 // secret_sha256 (`printf '%s:%s' "$SALT" "$SECRET" | sha256sum`). `owner` is
-// optional. Unknown keys are refused. InvalidArgument naming the problem.
+// optional. Optional callback registration (pact_events.h): events_url (the
+// client's own /2/events: https, or http to a loopback host), with
+// events_client_id and events_client_secret (credentials the client issued
+// to this host for its /auth/token), events_token_url (default: events_url
+// with its trailing /2/events replaced by /auth/token) and events_ca_file
+// (PEM CAs for the client's https; default the system's). Unknown keys are
+// refused. InvalidArgument naming the problem.
 absl::StatusOr<std::vector<PactClient>>
 ParsePactClients(std::string_view json_text);
 // Reads and parses `path` (at most 1 MiB).
@@ -114,12 +129,23 @@ struct PactOptions {
   // Base of absolute URLs when the request's Host header is missing or odd.
   std::string fallback_base_url = "https://127.0.0.1:7443";
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // Asynchronous answers (only when some client has an events_url): the
+  // outbound client (null: NewOutboundHttp()) and the worker's bounds. The
+  // answers' CloudEvent source is derived from fallback_base_url.
+  std::shared_ptr<OutboundHttp> events_http;
+  PactEventsOptions events;
+  // Most footprints one request's product ids are matched against (a scan
+  // of the ledger's footprints, newest versions only, oldest first).
+  size_t max_footprints_scanned = 10000;
+  // Most footprints one RequestFulfilled answer carries.
+  size_t max_footprints_answered = 100;
 };
 
 class PactApi {
 public:
   // Reads footprints and certificates through `ledger` (not owned).
   PactApi(const cdl::ledger::Ledger *ledger, PactOptions options);
+  ~PactApi();
 
   // Answers a request whose path IsPactPath. Never throws.
   HttpResponse Handle(const HttpRequest &request);
@@ -149,6 +175,11 @@ private:
                             const PactClient &client, std::string_view id);
   HttpResponse Events(const HttpRequest &request, const PactClient &client);
   std::string BaseUrl(const HttpRequest &request) const;
+  // PactEvents' finder: footprints whose productIds include any of
+  // `product_ids`, rendered as GetFootprint serves them.
+  absl::StatusOr<FootprintMatch>
+  FindByProductIds(std::string_view owner,
+                   const std::vector<std::string> &product_ids);
   absl::StatusOr<nlohmann::ordered_json>
   FootprintJson(const std::string &record_id, const std::string &base_url);
 
@@ -157,6 +188,8 @@ private:
   absl::Mutex mu_;
   std::map<std::string, Token>
       tokens_ ABSL_GUARDED_BY(mu_); // SHA-256 of the token -> token
+  // Last member: its worker (which calls FindByProductIds) stops first.
+  std::unique_ptr<PactEvents> events_;
 };
 
 } // namespace cdl::http

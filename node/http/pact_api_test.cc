@@ -45,6 +45,27 @@ std::string BasicAuth(const std::string &id, const std::string &secret) {
   return "Basic " + cdl::crypto::Base64Encode(id + ":" + secret);
 }
 
+// The requester's side of asynchronous answers: issues tokens, takes events,
+// records both.
+class RecordingHttp : public OutboundHttp {
+public:
+  absl::StatusOr<OutboundResponse> Post(const OutboundRequest &request) override {
+    absl::MutexLock lock(&mu_);
+    requests_.push_back(request);
+    if (request.url.ends_with("/auth/token"))
+      return OutboundResponse{200, R"({"access_token":"t","expires_in":60})"};
+    return OutboundResponse{200, ""};
+  }
+  std::vector<OutboundRequest> requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+
+private:
+  absl::Mutex mu_;
+  std::vector<OutboundRequest> requests_ ABSL_GUARDED_BY(mu_);
+};
+
 class PactApiTest : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -76,6 +97,9 @@ protected:
                {{"client_id", "own"},
                 {"member", "ent-2"},
                 {"owner", "ent-2"},
+                {"events_url", "https://ent2.example/pact/2/events"},
+                {"events_client_id", "cdl-node"},
+                {"events_client_secret", "issued-by-ent-2"},
                 {"secret_salt", salt},
                 {"secret_sha256", cdl::crypto::HexEncode(cdl::crypto::Sha256(
                                       salt + ":" + kOwnSecret))}}}}}
@@ -84,6 +108,8 @@ protected:
     PactOptions pact_options;
     pact_options.clients = *clients;
     pact_options.token_lifetime = absl::Minutes(10);
+    pact_options.events_http = events_http_;
+    pact_options.events.first_retry = absl::Milliseconds(1);
     pact_options.now = [this] {
       return absl::Now() + absl::Seconds(clock_offset_s_.load());
     };
@@ -218,6 +244,8 @@ protected:
   std::map<std::string, std::string> footprints_; // PACT id -> record id
   std::string ent2_footprint_;
   std::string certificate_;
+  std::shared_ptr<RecordingHttp> events_http_ =
+      std::make_shared<RecordingHttp>();
 };
 
 TEST_F(PactApiTest, TokenIsIssuedForBasicOrFormCredentials) {
@@ -451,6 +479,92 @@ TEST_F(PactApiTest, GetFootprintIsTheStoredJsonWithTheLedgerExtension) {
   EXPECT_EQ(Code(Get("/2/footprints/" + PactId(1), own)),
             std::make_pair(403, std::string("AccessDenied")));
   EXPECT_EQ(Get("/2/footprints/" + ent2_footprint_, own)->status, 200);
+}
+
+// RequestCreated is answered at the registered events_url of the requesting
+// client only: Fulfilled with the footprints it may see, Rejected
+// AccessDenied / NoSuchFootprint otherwise; nothing for a client without one.
+TEST_F(PactApiTest, RequestCreatedIsAnsweredAtTheRegisteredUrlOnly) {
+  Populate(2); // ent-1: PactId(1), PactId(2); ent-2: PactId(900); one product
+  cdl::v1::RecordBody body = chain_.Body("ent-1");
+  std::string other = cdl::ledger::testing::PactFootprintJson(PactId(3), "3");
+  other.replace(other.find("urn:gtin:4712345060507"), 22, "urn:gtin:0000000000017");
+  body.mutable_product_footprint()->set_pact_json(other);
+  Accept(chain_.Sign(body));
+  const std::string type = "application/cloudevents+json; charset=UTF-8";
+  auto request = [&](const std::string &token, const std::string &id,
+                     const std::string &product) {
+    httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+    json event = {{"specversion", "1.0"},
+                  {"id", id},
+                  {"source", "//evil.example/2/events"},
+                  {"type", kPactRequestCreated},
+                  {"data", {{"pf", {{"productIds", {product}}}}}}};
+    auto res = client_->Post("/2/events", auth, event.dump(), type.c_str());
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_TRUE(res->body.empty());
+  };
+  // "all" has no events_url: accepted, never answered.
+  request(GetToken(), "from-all", "urn:gtin:4712345060507");
+  const std::string own = GetToken("own", kOwnSecret);
+  request(own, "known", "urn:gtin:4712345060507");
+  request(own, "not-shared", "urn:gtin:0000000000017");
+  request(own, "unknown", "urn:gtin:9999999999999");
+  std::vector<OutboundRequest> events;
+  for (int i = 0; i < 400 && events.size() < 3; ++i) {
+    events.clear();
+    for (const auto &r : events_http_->requests()) {
+      EXPECT_THAT(r.url, ::testing::StartsWith("https://ent2.example/pact/"));
+      if (r.url.ends_with("/2/events"))
+        events.push_back(r);
+    }
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events_http_->requests().front().url,
+            "https://ent2.example/pact/auth/token");
+  std::map<std::string, json> answers;
+  for (const auto &r : events) {
+    json answer = json::parse(r.body);
+    answers[answer["data"]["requestEventId"]] = answer;
+  }
+  ASSERT_EQ(answers.count("from-all"), 0u);
+  const json &fulfilled = answers["known"];
+  EXPECT_EQ(fulfilled["type"], kPactRequestFulfilled);
+  ASSERT_EQ(fulfilled["data"]["pfs"].size(), 1u); // only ent-2's own
+  EXPECT_EQ(fulfilled["data"]["pfs"][0]["id"], ent2_footprint_);
+  EXPECT_EQ(fulfilled["data"]["pfs"][0]["extensions"].back()["data"]["recordId"],
+            cdl::crypto::HexEncode(footprints_[ent2_footprint_]));
+  EXPECT_EQ(answers["not-shared"]["type"], kPactRequestRejected);
+  EXPECT_EQ(answers["not-shared"]["data"]["error"]["code"], "AccessDenied");
+  EXPECT_EQ(answers["unknown"]["type"], kPactRequestRejected);
+  EXPECT_EQ(answers["unknown"]["data"]["error"]["code"], "NoSuchFootprint");
+}
+
+TEST_F(PactApiTest, EventsCallbackRegistrationIsChecked) {
+  auto parse = [](json client) {
+    client["client_id"] = "c";
+    client["member"] = "m";
+    client["client_secret"] = "0123456789abcdef";
+    return ParsePactClients(json{{"clients", {client}}}.dump());
+  };
+  auto ok = parse({{"events_url", "https://r.example/x/2/events"},
+                   {"events_client_id", "i"},
+                   {"events_client_secret", "s"}});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)[0].events.token_url, "https://r.example/x/auth/token");
+  for (const json &bad :
+       {json{{"events_url", "https://r.example/2/events"}},
+        json{{"events_url", "http://r.example/2/events"},
+             {"events_client_id", "i"},
+             {"events_client_secret", "s"}},
+        json{{"events_url", "https://r.example/hook"},
+             {"events_client_id", "i"},
+             {"events_client_secret", "s"}},
+        json{{"events_client_id", "i"}}}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(parse(bad).status())) << bad.dump();
+  }
 }
 
 TEST_F(PactApiTest, EventsAreAcceptedOrRefusedAsTheSpecSays) {
