@@ -113,10 +113,13 @@ class TcpProxy {
     sockaddr_in addr = LoopbackAddr(listen_port);
     EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     EXPECT_EQ(listen(listen_fd_, 16), 0);
-    threads_.emplace_back([this] { AcceptLoop(); });
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~TcpProxy() {
     stop_ = true;
+    // The accept thread is the only one adding pumps: join it first, then
+    // the pumps (the vector no longer changes).
+    accept_thread_.join();
     for (auto& t : threads_) t.join();
     close(listen_fd_);
   }
@@ -171,7 +174,8 @@ class TcpProxy {
   int listen_fd_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> blackhole_{false};
-  std::vector<std::thread> threads_;  // only AcceptLoop adds, before stop_
+  std::thread accept_thread_;
+  std::vector<std::thread> threads_;  // pumps; only the accept thread adds
 };
 
 struct Identity {

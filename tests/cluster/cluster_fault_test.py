@@ -3,7 +3,7 @@
 driven by the real `cdl` CLI while validators are killed, restarted, paused
 and resumed, cut off by a proxy between the validators (blackhole, then heal),
 run in a Byzantine test mode (equivocating proposals, double votes, bad
-signatures, far-future rounds), and wiped (restarted with an empty data dir,
+signatures, far-future rounds; the others must record Evidence of it), and wiped (restarted with an empty data dir,
 caught up by block sync). Every validator dials its peers through the proxy
 (tests/cluster/peer_proxy.py). After each fault every record whose submit
 returned ACCEPTED must be on every node, and all nodes must report the same
@@ -320,6 +320,17 @@ def main():
 
         phase("blackhole node 3 at the peer proxy, then heal", blackhole(3))
         phase("node 4 in Byzantine test mode, then honest again", byzantine(4))
+        # The honest validators caught it equivocating: the same Evidence
+        # records (one per offence) are on every ledger.
+        evidence = []
+        for i, node in enumerate(c.nodes):
+            rc, out, err = c.cdl_json(node, "query", "--type", "evidence", "--all", timeout=30)
+            evidence.append(sorted(r["record_id"] for r in (out or {}).get("records", [])) if rc == 0 else None)
+        if not evidence[0] or any(e != evidence[0] for e in evidence):
+            failures.append("Byzantine node 4: expected the same equivocation evidence on every node, got %s" %
+                            [None if e is None else len(e) for e in evidence])
+        else:
+            print("Byzantine node 4: %d evidence records, the same on all 4 nodes" % len(evidence[0]), flush=True)
         phase("wipe node 2's data dir and restart (block sync from genesis)", wipe(2))
         stop.set()
         t.join(timeout=60)
