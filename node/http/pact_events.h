@@ -29,7 +29,7 @@
 // `max_attempts` times in all with exponential backoff from `first_retry`,
 // other 4xx answers are final. The spec suggests retrying for up to 3 days;
 // this host keeps no durable outbox (a restart forgets pending answers), so
-// it gives up after a few minutes at most and logs it; the requester can send
+// it gives up within about 100 s by default and logs it; the requester can send
 // its request again. Redirects are not followed.
 //
 // Thread-safety: Enqueue and stats may be called from any thread. The worker

@@ -11,7 +11,14 @@ through /2/footprints?limit=2 by the Link headers, fetches the certified
 footprint by id (ledger extension with the certificate, whose proof URL
 resolves), checks an unknown id, a bad token and a wrong grant type, and posts
 a CloudEvent. Over plain HTTP the same requests get 403 AccessDenied and no
-token or data. The node must stop cleanly on SIGTERM.
+token or data. Then asynchronous answers: the node restarts with a second
+PACT client in pact-clients.json whose events_url is a tiny local receiver
+(http.server on 127.0.0.1, with its own /auth/token); that client's
+RequestCreated events get RequestFulfilled (a known product id, the
+footprints as GET serves them) and RequestRejected NoSuchFootprint (an
+unknown one) at the receiver, authenticated with the token the receiver
+issued; nothing goes to the URL named in the event. The node must stop
+cleanly on SIGTERM.
 
 Usage: pact_api_test.py --node PATH/cdl-node --cdl PATH/cdl --footprint FILE
 Standard library only.
@@ -27,6 +34,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,6 +64,73 @@ class DevNode(GenesisNode):
                  "--http", self.http, "--https", self.https],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent)
+
+
+class Receiver:
+    """The data recipient's side: /auth/token (client credentials it issued to
+    the node) and /2/events (bearer token), recording the events it takes."""
+
+    CLIENT_ID = "cdl-dev-node"
+    SECRET = "issued-by-the-buyer-0123"
+    TOKEN = "receiver-token-" + uuid.uuid4().hex
+
+    def __init__(self):
+        import http.server
+        receiver = self
+        self.events = []
+        self.token_requests = 0
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status, body=b"", content_type="application/json"):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                auth = self.headers.get("Authorization", "")
+                if self.path == "/auth/token":
+                    basic = base64.b64encode(("%s:%s" % (Receiver.CLIENT_ID, Receiver.SECRET)).encode()).decode()
+                    with receiver.lock:
+                        receiver.token_requests += 1
+                    if auth != "Basic " + basic or body != b"grant_type=client_credentials":
+                        return self.answer(401, b'{"error":"invalid_client"}')
+                    return self.answer(200, json.dumps({"access_token": Receiver.TOKEN, "token_type": "Bearer",
+                                                        "expires_in": 3600}).encode())
+                if self.path == "/2/events":
+                    if auth != "Bearer " + Receiver.TOKEN:
+                        return self.answer(403, b'{"code":"AccessDenied","message":"bad token"}')
+                    if not self.headers.get("Content-Type", "").startswith("application/cloudevents+json"):
+                        return self.answer(400, b'{"code":"BadRequest","message":"content type"}')
+                    with receiver.lock:
+                        receiver.events.append(json.loads(body))
+                    return self.answer(200, b"", "text/plain")
+                return self.answer(404, b'{"code":"BadRequest","message":"no such path"}')
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.events) >= count:
+                    return list(self.events)
+            time.sleep(0.1)
+        with self.lock:
+            return list(self.events)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -244,9 +319,71 @@ class PactTest(GenesisTest):
         status, _, _ = self.request(self.plain("/healthz"))
         check(status == 200, "plain /healthz: %d" % status)
 
+        self.step("restart with a client whose events_url is a local receiver")
+        self.node.proc.send_signal(signal.SIGTERM)
+        check(self.node.proc.wait(timeout=30) == 0, "cdl-node exited %s" % self.node.proc.returncode)
+        receiver = Receiver()
+        try:
+            self.async_answers(receiver, template, footprints, record_ids)
+        finally:
+            receiver.stop()
+
         self.step("SIGTERM: clean stop")
         self.node.proc.send_signal(signal.SIGTERM)
         check(self.node.proc.wait(timeout=30) == 0, "cdl-node exited %s" % self.node.proc.returncode)
+
+    def async_answers(self, receiver, template, footprints, record_ids):
+        clients_file = os.path.join(self.data, "pact-clients.json")
+        with open(clients_file) as f:
+            clients = json.load(f)
+        buyer = {"client_id": "buyer", "member": "dev-regulator", "client_secret": "buyer-secret-" + uuid.uuid4().hex,
+                 "events_url": receiver.url + "/2/events", "events_client_id": Receiver.CLIENT_ID,
+                 "events_client_secret": Receiver.SECRET}
+        clients["clients"].append(buyer)
+        with open(clients_file, "w") as f:
+            json.dump(clients, f)
+        self.node.start()
+        self.wait_ready()
+        deadline = time.time() + 30
+        while True:
+            try:
+                if self.request(self.https("/healthz"))[0] == 200:
+                    break
+            except OSError:
+                pass
+            check(time.time() < deadline, "https /healthz did not answer within 30 s after the restart")
+            time.sleep(0.1)
+        status, _, body = self.token_request(self.https, buyer["client_id"], buyer["client_secret"])
+        check(status == 200, "buyer token: %d %s" % (status, body))
+        ce = {"Authorization": "Bearer " + json.loads(body)["access_token"],
+              "Content-Type": "application/cloudevents+json; charset=UTF-8"}
+        known, unknown = str(uuid.uuid4()), str(uuid.uuid4())
+        for event_id, product in ((known, template["productIds"][0]), (unknown, "urn:gtin:0000000000000")):
+            event = {"specversion": "1.0", "id": event_id, "source": "//elsewhere.example/2/events",
+                     "type": "org.wbcsd.pathfinder.ProductFootprintRequest.Created.v1",
+                     "data": {"pf": {"productIds": [product]}}}
+            status, _, body = self.request(self.https("/2/events"), "POST", json.dumps(event), ce)
+            check(status == 200 and body == "", "request %s: %d %s" % (event_id, status, body))
+
+        self.step("the receiver gets RequestFulfilled and RequestRejected")
+        events = receiver.wait_for(2)
+        check(len(events) == 2, "receiver got %d events: %r\n%s" % (len(events), events, self.node.log_tail()))
+        by_request = {e["data"]["requestEventId"]: e for e in events}
+        check(set(by_request) == {known, unknown}, "answered %r" % sorted(by_request))
+        fulfilled, rejected = by_request[known], by_request[unknown]
+        check(fulfilled["type"] == "org.wbcsd.pathfinder.ProductFootprintRequest.Fulfilled.v1",
+              "known product: %r" % fulfilled["type"])
+        check(fulfilled["specversion"] == "1.0" and fulfilled["id"] and fulfilled["source"].startswith("//"),
+              "envelope %r" % {k: v for k, v in fulfilled.items() if k != "data"})
+        pfs = fulfilled["data"]["pfs"]
+        check(sorted(pf["id"] for pf in pfs) == sorted(pf["id"] for pf in footprints),
+              "fulfilled with %r" % [pf["id"] for pf in pfs])
+        first = next(pf for pf in pfs if pf["id"] == footprints[0]["id"])
+        check(first["extensions"][-1]["data"]["recordId"] == record_ids[0], "ledger extension %r" % first["extensions"])
+        check(rejected["type"] == "org.wbcsd.pathfinder.ProductFootprintRequest.Rejected.v1"
+              and rejected["data"]["error"]["code"] == "NoSuchFootprint",
+              "unknown product: %r" % rejected)
+        check(receiver.token_requests >= 1, "no token was requested from the receiver")
 
 
 if __name__ == "__main__":
