@@ -117,22 +117,13 @@ absl::Status RunGet(const Context& ctx, const GetOptions& options) {
 }
 
 absl::Status RunQuery(const Context& ctx, const QueryOptions& options) {
-  if (!options.type.empty() && !IsRecordType(options.type)) {
-    return UsageError(absl::StrCat("--type \"", options.type,
-                                   "\" is not a record type — use one of ",
-                                   RecordTypeList()));
+  if (absl::Status s = CheckRecordFilters(options.type, options.period);
+      !s.ok()) {
+    return s;
   }
   if (options.limit > 1000) {
     return UsageError(
         "--limit is at most 1000 — use --all to page through more");
-  }
-  if (!options.period.empty()) {
-    if (absl::Status s =
-            cdl::verify::ValidatePeriod("--period", options.period);
-        !s.ok()) {
-      return UsageError(
-          absl::StrCat(s.message(), " — write 2026, 2026-Q1 or 2026-03"));
-    }
   }
   cdl::v1::QueryRequest request;
   request.set_member(options.member);

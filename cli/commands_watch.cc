@@ -142,18 +142,9 @@ absl::Status RunWatch(const Context& ctx, const WatchOptions& options) {
   }
   const bool as_json =
       options.format == "json" || (options.format.empty() && ctx.json);
-  if (!options.type.empty() && !IsRecordType(options.type)) {
-    return UsageError(absl::StrCat("--type \"", options.type,
-                                   "\" is not a record type — use one of ",
-                                   RecordTypeList()));
-  }
-  if (!options.period.empty()) {
-    if (absl::Status s =
-            cdl::verify::ValidatePeriod("--period", options.period);
-        !s.ok()) {
-      return UsageError(
-          absl::StrCat(s.message(), " — write 2026, 2026-Q1 or 2026-03"));
-    }
+  if (absl::Status s = CheckRecordFilters(options.type, options.period);
+      !s.ok()) {
+    return s;
   }
 
   // Before any gRPC thread exists, so that none of them takes the signal.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/errors.h"
+#include "node/verify/record.h"
 #include "crypto/hash.h"
 #include "nlohmann/json.hpp"
 
@@ -321,6 +322,18 @@ std::string RecordTypeList() {
     names.push_back(oneof->field(i)->name());
   }
   return absl::StrJoin(names, ", ");
+}
+
+absl::Status CheckRecordFilters(const std::string& type, const std::string& period) {
+  if (!type.empty() && !IsRecordType(type)) {
+    return UsageError(absl::StrCat("--type \"", type, "\" is not a record type — use one of ", RecordTypeList()));
+  }
+  if (!period.empty()) {
+    if (absl::Status s = cdl::verify::ValidatePeriod("--period", period); !s.ok()) {
+      return UsageError(absl::StrCat(s.message(), " — write 2026, 2026-Q1 or 2026-03"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cdl::cli

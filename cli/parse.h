@@ -78,6 +78,10 @@ absl::StatusOr<cdl::v1::Disclosure> ParseDisclosureJson(
 bool IsRecordType(absl::string_view name);
 std::string RecordTypeList();
 
+// The --type and --period filters shared by `cdl query` and `cdl watch`:
+// a usage error (exit 2) naming the flag and what to write, OK when empty.
+absl::Status CheckRecordFilters(const std::string& type, const std::string& period);
+
 }  // namespace cdl::cli
 
 #endif  // CDL_CLI_PARSE_H_

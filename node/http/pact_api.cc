@@ -17,6 +17,7 @@
 #include "crypto/hash.h"
 #include "crypto/str_cat.h"
 #include "node/verify/authority.h"
+#include "node/verify/passport.h"
 #include "node/verify/record.h"
 #include "spdlog/spdlog.h"
 #include "state.pb.h"
@@ -139,34 +140,6 @@ std::optional<std::string_view> AuthCredentials(std::string_view header,
     return std::nullopt;
   }
   return Trim(header.substr(scheme.size() + 1));
-}
-
-std::string EntryStatusName(cdl::v1::EntryStatus status) {
-  switch (status) {
-  case cdl::v1::ENTRY_ACTIVE:
-    return "active";
-  case cdl::v1::ENTRY_SUSPENDED:
-    return "suspended";
-  case cdl::v1::ENTRY_REVOKED:
-    return "revoked";
-  case cdl::v1::ENTRY_TERMINATED:
-    return "terminated";
-  case cdl::v1::ENTRY_SUPERSEDED:
-    return "superseded";
-  default:
-    return "unknown";
-  }
-}
-
-std::string AssuranceName(cdl::v1::AssuranceLevel level) {
-  switch (level) {
-  case cdl::v1::ASSURANCE_LIMITED:
-    return "limited";
-  case cdl::v1::ASSURANCE_REASONABLE:
-    return "reasonable";
-  default:
-    return "unspecified";
-  }
 }
 
 // Checks the CloudEvent envelope and the data of the four PACT event types.
@@ -775,7 +748,7 @@ PactApi::FootprintJson(const std::string &record_id,
   if (auto state = ledger_->GetRecordState(record_id); state.ok()) {
     links["height"] = state->height();
     links["ledgerIndex"] = state->ledger_index();
-    links["status"] = EntryStatusName(state->status());
+    links["status"] = cdl::verify::EntryStatusName(state->status());
     if (!state->superseded_by().empty())
       links["supersededBy"] = cdl::crypto::HexEncode(state->superseded_by());
   } else {
@@ -804,10 +777,10 @@ PactApi::FootprintJson(const std::string &record_id,
         {{"recordId", cert_hex},
          {"certifier", cert->body.author()},
          {"standard", c.standard()},
-         {"assurance", AssuranceName(c.assurance())},
+         {"assurance", cdl::verify::AssuranceName(c.assurance())},
          {"jurisdiction", c.jurisdiction()},
          {"validUntil", cdl::verify::FormatUtc(valid_until)},
-         {"status", EntryStatusName(cert_state->status())},
+         {"status", cdl::verify::EntryStatusName(cert_state->status())},
          {"record", cdl::StrCat(base_url, "/api/v1/records/", cert_hex)},
          {"proof", cdl::StrCat(base_url, "/api/v1/proofs/", cert_hex)}});
   }

@@ -89,24 +89,14 @@ std::string EquivocationKey(std::string_view validator_id, ConsensusStatement::K
 }
 
 absl::StatusOr<ExecOutcome> ExecuteEvidence(const cdl::verify::ParsedRecord& rec, const ExecContext& ctx,
-                                            StateView& view) {
-  ExecOutcome out;
+                                            StateView& view, ExecOutcome out) {
   cdl::v1::Receipt& receipt = out.receipt;
-  receipt.set_record_id(rec.id);
-  receipt.set_author(rec.body.author());
-  receipt.set_sequence(rec.body.sequence());
-  receipt.set_height(ctx.height);
-  receipt.set_index(ctx.index);
   auto reject = [&](cdl::v1::RejectCode code, std::string message) {
     receipt.set_status(cdl::v1::RECORD_REJECTED);
     receipt.set_code(code);
     receipt.set_message(std::move(message));
     return out;
   };
-  if (auto s = cdl::verify::CheckStateless(rec, ctx.chain_id); !s.ok()) {
-    return reject(rec.body.chain_id() != ctx.chain_id ? cdl::v1::REJECT_WRONG_CHAIN : cdl::v1::REJECT_INVALID_FIELD,
-                  std::string(s.message()));
-  }
   if (ctx.genesis == nullptr || ctx.evidence_verifier == nullptr) {
     return reject(cdl::v1::REJECT_INVALID_FIELD,
                   "body.payload: this ledger has no consensus evidence verifier; evidence records cannot be checked");

@@ -21,9 +21,11 @@
 
 namespace cdl::ledger::internal {
 
-// ExecuteRecord for an Evidence record (same contract).
+// ExecuteRecord for an Evidence record (same contract), called by it once the
+// record passed its stateless checks; `out` carries the receipt ExecuteRecord
+// started (id, author, sequence, height, index).
 absl::StatusOr<ExecOutcome> ExecuteEvidence(const cdl::verify::ParsedRecord& record, const ExecContext& context,
-                                            StateView& view);
+                                            StateView& view, ExecOutcome out);
 
 // kIndexColumn key of a validator's last sequence (u64be value).
 std::string ValidatorSequenceKey(std::string_view validator_id);

@@ -423,8 +423,6 @@ absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view 
 
 absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, const ExecContext& ctx,
                                           StateView& view) {
-  // Validators are not members: their evidence has its own author rules.
-  if (rec.body.payload_case() == RecordBody::kEvidence) return internal::ExecuteEvidence(rec, ctx, view);
   ExecOutcome out;
   cdl::v1::Receipt& receipt = out.receipt;
   receipt.set_record_id(rec.id);
@@ -442,6 +440,10 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
   if (auto s = cdl::verify::CheckStateless(rec, ctx.chain_id); !s.ok()) {
     return reject(rec.body.chain_id() != ctx.chain_id ? cdl::v1::REJECT_WRONG_CHAIN : cdl::v1::REJECT_INVALID_FIELD,
                   std::string(s.message()));
+  }
+  // Validators are not members: their evidence has its own author rules.
+  if (rec.body.payload_case() == RecordBody::kEvidence) {
+    return internal::ExecuteEvidence(rec, ctx, view, std::move(out));
   }
   auto author_or = FindMember(view, rec.body.author());
   if (!author_or.ok()) return author_or.status();
