@@ -29,6 +29,14 @@ absl::Status CheckRecordId(const std::string& id) {
 // wake-up holds only a weak reference. mu_ serialises Pump, which runs on
 // gRPC threads (after each write) and on the hub's notifier thread (when a
 // block arrives while the stream is idle).
+//
+// Start runs inside the handler, before gRPC binds the reactor to its call,
+// so it only sends the initial metadata; blocks are written from
+// OnSendInitialMetadataDone on. A write started before the bind would be
+// serialised by gRPC later, on its own thread and outside mu_; starting every
+// write under mu_ after the bind keeps response_ in the hands of mu_ alone
+// (and lets ThreadSanitizer check that). The client also learns at once that
+// the stream is open, even with nothing to send yet.
 class WatchReactor final : public grpc::ServerWriteReactor<cdl::v1::WatchResponse>,
                            public std::enable_shared_from_this<WatchReactor> {
  public:
@@ -50,7 +58,17 @@ class WatchReactor final : public grpc::ServerWriteReactor<cdl::v1::WatchRespons
     // buffer, every block up to it is in storage.
     uint64_t head = node_->ledger().head().height();
     next_ = request_.from_height() == 0 ? head + 1 : request_.from_height();
-    PumpLocked();
+    StartSendInitialMetadata();  // blocks follow from OnSendInitialMetadataDone
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {
+      FinishLocked(absl::CancelledError("the Watch stream broke"));
+      return;
+    }
+    bound_ = true;
+    PumpLocked();  // blocks published since Start are buffered in sub_
   }
 
   void OnWriteDone(bool ok) override {
@@ -99,7 +117,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<cdl::v1::WatchRespons
   // Starts the write of block next_ if the stream is idle and the block is
   // known (buffered or in storage).
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || sub_ == nullptr) return;
+    if (finished_ || !bound_ || sub_ == nullptr) return;
     if (sub_->closed()) {
       FinishLocked(absl::UnavailableError(cdl::StrCat(
           "the node is shutting down; call Watch again (here once it is back, or on another node) with "
@@ -245,6 +263,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<cdl::v1::WatchRespons
   std::optional<WatchHub::Item> pending_ ABSL_GUARDED_BY(mu_);  // buffered block above next_
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;                       // next height to send
   bool live_ ABSL_GUARDED_BY(mu_) = false;                       // caught up with storage once
+  bool bound_ ABSL_GUARDED_BY(mu_) = false;  // the initial metadata went out: writes may start
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   cdl::v1::WatchResponse response_ ABSL_GUARDED_BY(mu_);
