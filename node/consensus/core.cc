@@ -524,7 +524,11 @@ void ConsensusCore::TryPropose() {
   ctx.round = round;
   ctx.height = parent->height + 1;
   ctx.parent_id = parent->id;
-  bool pending = false;
+  // The other validators learn that the root committed only from the QC this
+  // proposal carries: a root with records counts as pending too (else a lone
+  // record would wait the idle delay before its submitter hears it commit).
+  const BlockEntry& root = tree_.root();
+  bool pending = root.block.has_value() && !root.block->payload().empty();
   for (const BlockEntry* e : path) {
     ctx.pending_payloads.push_back(e->block->payload());
     pending = pending || !e->block->payload().empty();

@@ -81,9 +81,10 @@ struct ConsensusConfig {
   // Voters refuse blocks stamped more than this far in their future.
   int64_t max_block_time_drift_ms = 10000;
 
-  // A leader with nothing to propose and nothing uncommitted waits this long
-  // for records (OnPayloadReady ends the wait) before proposing an empty
-  // block. Keep it well below base_timeout_ms.
+  // A leader with nothing to propose, no uncommitted block with records and
+  // no just-committed one (whose commit the others learn from its proposal)
+  // waits this long for records (OnPayloadReady ends the wait) before
+  // proposing an empty block. Keep it well below base_timeout_ms.
   uint64_t idle_proposal_delay_ms = 200;
 
   // Batching: the leader of a round waits up to this long before proposing,

@@ -128,7 +128,11 @@ class Harness : public Transport,
     timers.push_back({kind, round, delay_ms});
   }
   int64_t NowMs() override { return now; }
-  std::string NextPayload(const PayloadContext&) override { return payload; }
+  std::string NextPayload(const PayloadContext&) override {
+    std::string p = payload;
+    if (payload_once) payload.clear();
+    return p;
+  }
   bool BatchFull() override { return batch_full; }
   PayloadStatus Check(std::string_view, const v1::Block&) override {
     return payload_status;
@@ -157,6 +161,7 @@ class Harness : public Transport,
   std::vector<Scheduled> timers;
   int64_t now = kNow;
   std::string payload = "p-records";
+  bool payload_once = false;  // the next proposal takes `payload`, later ones nothing
   bool batch_full = false;
   PayloadStatus payload_status = PayloadStatus::kValid;
   std::vector<std::vector<v1::Block>> deliveries;
@@ -686,6 +691,25 @@ TEST(ConsensusCore, IdleSingleValidatorProposesEmptyBlocksAtItsPace) {
   const uint64_t proposals = h.core->counters().proposals_sent;
   h.core->OnPayloadReady();
   EXPECT_GT(h.core->counters().proposals_sent, proposals);
+}
+
+// A lone record must not wait the idle delay: the block after it certifies
+// it, and the one after that carries the QC that tells everybody it committed.
+TEST(ConsensusCore, RecordsCommitWithoutWaitingTheIdleDelay) {
+  Harness h(1, 0);
+  h.payload = "";
+  h.Start();
+  EXPECT_EQ(h.core->counters().proposals_sent, 0u);
+  h.payload = "p-lone-record";
+  h.payload_once = true;
+  h.core->OnPayloadReady();
+  // The record's block, an empty child that certifies it, and an empty
+  // grandchild whose QC commits it; then the leader idles again.
+  EXPECT_EQ(h.core->counters().proposals_sent, 3u);
+  ASSERT_GE(h.committed.size(), 1u);
+  EXPECT_EQ(h.committed[0].payload(), "p-lone-record");
+  ASSERT_EQ(h.timers.back().kind, TimerKind::kPropose);
+  EXPECT_EQ(h.timers.back().delay_ms, h.config.idle_proposal_delay_ms);
 }
 
 TEST(ConsensusCore, LeaderWaitsTheBatchDelayUnlessTheBatchIsFull) {
