@@ -341,8 +341,8 @@ absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificat
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Ledger::AddCommitSignatures(uint64_t height,
-                                                 const std::vector<cdl::v1::CommitSignature>& signatures) {
+absl::StatusOr<Ledger::SignaturesAdded> Ledger::AddCommitSignatures(
+    uint64_t height, const std::vector<cdl::v1::CommitSignature>& signatures) {
   auto block = GetBlock(height);
   if (!block.ok()) return block.status();
   cdl::v1::CommitCertificate& commit = block->second;
@@ -350,26 +350,32 @@ absl::StatusOr<bool> Ledger::AddCommitSignatures(uint64_t height,
   // Every stored signature was verified when it was added (ours was made
   // here), so the certificate's strength is its count of distinct signers.
   const size_t quorum = genesis_.quorum();
-  if (static_cast<size_t>(commit.signatures_size()) >= quorum) return true;  // extra votes add nothing
+  SignaturesAdded result;
+  result.certified = static_cast<size_t>(commit.signatures_size()) >= quorum;
+  if (result.certified) return result;  // extra votes add nothing
   std::string hash = cdl::verify::BlockHash(header_bytes);
   std::string message = cdl::verify::CommitMessage(chain_id(), height, hash);
-  bool added = false;
   for (const auto& sig : signatures) {
     if (static_cast<size_t>(commit.signatures_size()) >= quorum) break;
     int index = genesis_.ValidatorIndex(sig.validator());
-    if (index < 0) continue;
+    if (index < 0) {
+      ++result.refused;
+      continue;
+    }
     bool present = false;
     for (const auto& have : commit.signatures()) present |= have.validator() == sig.validator();
     if (present) continue;
     if (!cdl::crypto::VerifyDomain(genesis_.validator_key(index), cdl::verify::kCommitDomain, message,
                                    sig.signature()).ok()) {
+      ++result.refused;
       continue;
     }
     *commit.add_signatures() = sig;
-    added = true;
+    ++result.added;
   }
   bool certified = static_cast<size_t>(commit.signatures_size()) >= quorum;
-  if (!added) return certified;
+  result.certified = certified;
+  if (result.added == 0) return result;
   cdl::storage::WriteBatch batch;
   batch.Put(kCommitsColumn, EncodeU64BE(height), commit.SerializeAsString());
   cdl::v1::LedgerHead next = head();
@@ -390,7 +396,7 @@ absl::StatusOr<bool> Ledger::AddCommitSignatures(uint64_t height,
     head_.set_certified_height(next.certified_height());
     head_.set_certified_ledger_size(next.certified_ledger_size());
   }
-  return certified;
+  return result;
 }
 
 absl::Status Ledger::SetConsensusHead(const std::string& block_id, uint64_t height, uint64_t round,

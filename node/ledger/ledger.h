@@ -101,13 +101,20 @@ class Ledger {
   // completes it. Writer thread only.
   absl::Status Commit(PreparedBlock block, const cdl::v1::CommitCertificate& commit);
 
+  // What AddCommitSignatures did with the signatures it was given.
+  struct SignaturesAdded {
+    bool certified = false;  // the block has a quorum of signatures now
+    size_t added = 0;        // verified and stored
+    size_t refused = 0;      // did not verify, or not from a genesis validator
+  };
   // Merges validator signatures into block `height`'s commit certificate
-  // (signatures that do not verify, or from non-validators, are dropped) and
-  // moves the certified height when a quorum is reached; a certificate stops
-  // growing at a quorum. Not synced (signatures can be collected again).
-  // Writer thread only. Returns whether the block is now certified.
-  absl::StatusOr<bool> AddCommitSignatures(uint64_t height,
-                                           const std::vector<cdl::v1::CommitSignature>& signatures);
+  // (signatures that do not verify, or from non-validators, are refused) and
+  // moves the certified height when a quorum is reached. A certificate stops
+  // growing at a quorum: signatures beyond it, and ones from validators it
+  // already holds, are neither verified nor counted. Not synced (signatures
+  // can be collected again). Writer thread only.
+  absl::StatusOr<SignaturesAdded> AddCommitSignatures(uint64_t height,
+                                                      const std::vector<cdl::v1::CommitSignature>& signatures);
 
   // Records the last consensus block delivered when it carried no records
   // (so produced no ledger block). Writer thread only.

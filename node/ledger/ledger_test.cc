@@ -460,6 +460,55 @@ TEST(LedgerRocksTest, StateSurvivesReopenAndGenesisIsChecked) {
   std::filesystem::remove_all(dir);
 }
 
+// Commit signatures are verified once each, counted when refused, and not
+// looked at once the certificate has a quorum.
+TEST(LedgerCertificateTest, CommitSignaturesAreVerifiedOnceAndStopAtAQuorum) {
+  TestChain chain(4);
+  auto ledger = Ledger::Open(cdl::storage::NewMemoryStore(LedgerColumns()), chain.genesis());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto rec = cdl::verify::ParseSignedRecord(chain.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"));
+  ASSERT_TRUE(rec.ok());
+  auto block = (*ledger)->Prepare({&*rec}, 1'800'000'000'000, 1, "v1");
+  ASSERT_TRUE(block.ok()) << block.status();
+  const std::string hash = block->hash;
+  cdl::v1::CommitCertificate commit;
+  commit.set_height(1);
+  commit.set_block_hash(hash);
+  ASSERT_TRUE((*ledger)->Commit(*std::move(block), commit).ok());
+  auto sign = [&](size_t key, const std::string& name) {
+    auto sig = cdl::verify::SignCommit(chain.validator_key(key), name, "test-chain", 1, hash);
+    EXPECT_TRUE(sig.ok());
+    return *sig;
+  };
+  auto add = [&](std::vector<cdl::v1::CommitSignature> sigs) {
+    auto added = (*ledger)->AddCommitSignatures(1, sigs);
+    EXPECT_TRUE(added.ok()) << added.status();
+    return added.ok() ? *added : Ledger::SignaturesAdded{};
+  };
+
+  // v2's name with v1's key, and a validator the genesis does not have.
+  auto r = add({sign(0, "v2"), sign(0, "v9")});
+  EXPECT_EQ(r.refused, 2u);
+  EXPECT_EQ(r.added, 0u);
+  EXPECT_FALSE(r.certified);
+  // v1 twice: stored once.
+  r = add({sign(0, "v1"), sign(0, "v1")});
+  EXPECT_EQ(r.added, 1u);
+  EXPECT_EQ(r.refused, 0u);
+  r = add({sign(1, "v2"), sign(2, "v3")});
+  EXPECT_EQ(r.added, 2u);
+  EXPECT_TRUE(r.certified);
+  EXPECT_EQ((*ledger)->head().certified_height(), 1u);
+  // A quorum is complete: even a forged signature is not looked at.
+  cdl::v1::CommitSignature forged = sign(0, "v4");
+  r = add({forged});
+  EXPECT_TRUE(r.certified);
+  EXPECT_EQ(r.added + r.refused, 0u);
+  auto stored = (*ledger)->GetBlock(1);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->second.signatures_size(), 3);
+}
+
 // A data dir written before the certificate standard/status indexes existed
 // gets them when the ledger opens it.
 TEST(LedgerRocksTest, CertificateIndexesAreBuiltForAnOlderDataDir) {

@@ -528,22 +528,25 @@ void BftOrderer::HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote)
     if (vote.height() <= head + 10000) pending_votes_[vote.height()].push_back(vote);
     return;
   }
-  // Authenticate first: a header mismatch is only evidence against a
-  // validator that really signed it.
-  int index = ledger_->genesis().ValidatorIndex(vote.validator());
-  if (index < 0 ||
-      !cdl::crypto::VerifyDomain(ledger_->genesis().validator_key(index), cdl::verify::kCommitDomain,
-                                 cdl::verify::CommitMessage(ledger_->chain_id(), vote.height(), vote.block_hash()),
-                                 vote.signature())
-           .ok()) {
+  const auto& genesis = ledger_->genesis();
+  int index = genesis.ValidatorIndex(vote.validator());
+  auto refuse = [this] {
     absl::MutexLock lock(&mu_);
     ++stats_.rejected_messages;
     ++stats_.rejected_by_reason["checkpoint_vote_bad_signature"];
-    return;
-  }
+  };
+  if (index < 0) return refuse();
   auto block = ledger_->GetBlock(vote.height());
   if (!block.ok()) return;
   if (cdl::verify::BlockHash(block->first.header()) != vote.block_hash()) {
+    // Authenticate first: a header mismatch is only evidence against a
+    // validator that really signed it.
+    if (!cdl::crypto::VerifyDomain(genesis.validator_key(index), cdl::verify::kCommitDomain,
+                                   cdl::verify::CommitMessage(ledger_->chain_id(), vote.height(), vote.block_hash()),
+                                   vote.signature())
+             .ok()) {
+      return refuse();
+    }
     // Another validator executed the same ordered records to a different
     // header: a bug or a Byzantine peer. Never certify it.
     spdlog::error("validator {} signed a different header at height {} ({} vs ours)", vote.validator(),
@@ -552,15 +555,19 @@ void BftOrderer::HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote)
     ++stats_.checkpoint_mismatches;
     return;
   }
+  // The ledger verifies the signature, once, unless the certificate already
+  // has a quorum or this validator (then there is nothing to add).
   cdl::v1::CommitSignature sig;
   sig.set_validator(vote.validator());
   sig.set_signature(vote.signature());
-  auto certified = ledger_->AddCommitSignatures(vote.height(), {sig});
-  if (!certified.ok()) {
-    spdlog::critical("storing a commit signature failed: {}", std::string(certified.status().message()));
+  auto added = ledger_->AddCommitSignatures(vote.height(), {sig});
+  if (!added.ok()) {
+    spdlog::critical("storing a commit signature failed: {}", std::string(added.status().message()));
     absl::MutexLock lock(&mu_);
-    halted_ = certified.status();
+    halted_ = added.status();
+    return;
   }
+  if (added->refused > 0) refuse();
 }
 
 void BftOrderer::ApplyBufferedVotes(uint64_t height) {

@@ -81,7 +81,7 @@ Node::Node(std::unique_ptr<cdl::ledger::Ledger> ledger, cdl::crypto::PrivateKey 
       options_(std::move(options)),
       clock_(clock),
       mempool_(options_.mempool),
-      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue)),
+      verifiers_(std::make_unique<WorkerPool>(options_.verify_threads, options_.verify_queue, "cdl-verify")),
       watch_hub_(std::make_unique<WatchHub>(options_.watch)) {
   RegisterMetrics();
 }

@@ -1,9 +1,16 @@
 #include "node/net/worker_pool.h"
 
+#include <pthread.h>
+
 namespace cdl::net {
 
-WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+WorkerPool::WorkerPool(int threads, size_t max_queue, const char* name) : max_queue_(max_queue) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, name] {
+      pthread_setname_np(pthread_self(), name);
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

@@ -14,7 +14,8 @@ namespace cdl::net {
 
 class WorkerPool {
  public:
-  WorkerPool(int threads, size_t max_queue);
+  // `name` (at most 15 characters) names the threads for ps/top/perf.
+  WorkerPool(int threads, size_t max_queue, const char* name = "cdl-worker");
   // Runs the queued tasks, then joins the threads.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
