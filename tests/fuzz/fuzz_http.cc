@@ -3,12 +3,9 @@
 // the node's HTTP gateway (node/http/gateway.h) over a real in-process node
 // whose ledger is the fuzz world's (world.h: memory store, committed blocks).
 //
-// The request is cut into what node/http/server.cc hands the gateway: method
-// and target from the request line, the path (target up to '?', undecoded)
-// and the query split on '&'/'=' and percent-decoded the way server.cc does,
-// the Content-Type header, and everything after the blank line as the body.
-// Input that is not a well-formed request still becomes one (missing parts are
-// empty), so the gateway sees the edge cases the library would let through.
+// The request is cut into what node/http/server.cc hands the gateway
+// (http_request.h), as received on the plain port: the PACT API's paths are
+// refused there, and fuzz_pact_api feeds them to the PACT API as on HTTPS.
 // In the target, "{footprint}", "{disclosure}", "{accreditation}",
 // "{certificate}" and "{agreement}" become the hex ids of the world's records,
 // so seeds reach real records whatever their ids.
@@ -21,7 +18,6 @@
 //   - nothing changes: the gateway only reads, so the ledger head (height,
 //     size, roots) and the mempool are the same after every request.
 // CDL_FUZZ_VERBOSE=1 prints each request's status and the start of its body.
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +35,7 @@
 #include "node/net/node.h"
 #include "tests/fuzz/fixture.h"
 #include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/http_request.h"
 #include "tests/fuzz/world.h"
 
 namespace {
@@ -95,103 +92,6 @@ Server &TheServer() {
   return *server;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// As node/http/server.cc decodes a query key or value.
-std::string DecodeQueryComponent(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() &&
-               HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
-      out +=
-          static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-// Up to the next "\n" (a preceding "\r" dropped); advances `in` past it.
-std::string_view NextLine(std::string_view &in) {
-  size_t end = in.find('\n');
-  std::string_view line = in.substr(0, end);
-  in.remove_prefix(end == std::string_view::npos ? in.size() : end + 1);
-  if (!line.empty() && line.back() == '\r')
-    line.remove_suffix(1);
-  return line;
-}
-
-std::string ReplaceAll(std::string s, std::string_view from,
-                       std::string_view to) {
-  for (size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
-}
-
-HttpRequest ParseRequest(std::string_view in, const Server &server) {
-  HttpRequest r;
-  std::string_view line = NextLine(in);
-  size_t space = line.find(' ');
-  r.method = std::string(line.substr(0, space));
-  line.remove_prefix(space == std::string_view::npos ? line.size() : space + 1);
-  std::string target(line.substr(0, line.find(' ')));
-  for (const auto &[placeholder, id] : server.ids)
-    target = ReplaceAll(std::move(target), placeholder, id);
-
-  const size_t question = target.find('?');
-  r.path = target.substr(0, question);
-  if (question != std::string::npos) {
-    std::string_view query(target);
-    query.remove_prefix(question + 1);
-    while (!query.empty()) {
-      size_t amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      query.remove_prefix(amp == std::string_view::npos ? query.size()
-                                                        : amp + 1);
-      if (pair.empty())
-        continue;
-      size_t eq = pair.find('=');
-      std::string_view key = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos
-                                   ? std::string_view()
-                                   : pair.substr(eq + 1);
-      r.params.emplace_back(DecodeQueryComponent(key),
-                            DecodeQueryComponent(value));
-    }
-  }
-
-  for (std::string_view header = NextLine(in); !header.empty();
-       header = NextLine(in)) {
-    size_t colon = header.find(':');
-    if (colon == std::string_view::npos)
-      continue;
-    std::string name(header.substr(0, colon));
-    for (char &c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string_view value = header.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ')
-      value.remove_prefix(1);
-    if (name == "content-type")
-      r.content_type = std::string(value);
-  }
-  r.body = std::string(in);
-  return r;
-}
-
 // The PACT v2 API's paths (node/http/pact_api.h), whose errors are
 // {"code": "...", "message": "..."} as the PACT Technical Specification says.
 bool IsPactPath(std::string_view path) {
@@ -208,8 +108,8 @@ std::string Describe(const HttpRequest &r, const HttpResponse &response) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Server &server = TheServer();
-  const HttpRequest request = ParseRequest(
-      std::string_view(reinterpret_cast<const char *>(data), size), server);
+  const HttpRequest request = cdl::fuzz::ParseHttpRequest(
+      std::string_view(reinterpret_cast<const char *>(data), size), server.ids);
 
   const std::string head_before =
       server.node->ledger().head().SerializeAsString();
