@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "grpcpp/grpcpp.h"
@@ -316,6 +317,9 @@ int RunEtcd(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in cdl-node: gRPC's absl::Mutex locks without Debian's deadlock
+  // detection (the same for the cdl and the etcd runs).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Options o;
   CLI::App app{"cdl-bench: load generator for a cdl node or cluster"};
   app.add_option("--node", o.nodes, "Node client address (repeatable)");
