@@ -31,29 +31,6 @@ inline std::string ReplaceAll(std::string s, std::string_view from, std::string_
 
 namespace http_internal {
 
-inline int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// As node/http/server.cc decodes a query key or value.
-inline std::string DecodeQueryComponent(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 && HexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // Up to the next "\n" (a preceding "\r" dropped); advances `in` past it.
 inline std::string_view NextLine(std::string_view& in) {
   size_t end = in.find('\n');
@@ -69,7 +46,6 @@ inline std::string_view NextLine(std::string_view& in) {
 // `target_placeholders` is replaced in the request target before it is split.
 inline cdl::http::HttpRequest ParseHttpRequest(
     std::string_view in, const std::vector<std::pair<std::string, std::string>>& target_placeholders = {}) {
-  using http_internal::DecodeQueryComponent;
   using http_internal::NextLine;
   cdl::http::HttpRequest r;
   std::string_view line = NextLine(in);
@@ -82,18 +58,9 @@ inline cdl::http::HttpRequest ParseHttpRequest(
   const size_t question = target.find('?');
   r.path = target.substr(0, question);
   if (question != std::string::npos) {
-    std::string_view query(target);
-    query.remove_prefix(question + 1);
-    while (!query.empty()) {
-      size_t amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-      if (pair.empty()) continue;
-      size_t eq = pair.find('=');
-      std::string_view key = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      r.params.emplace_back(DecodeQueryComponent(key), DecodeQueryComponent(value));
-    }
+    // Split and percent-decoded as the gateway decodes form bodies, which is
+    // how server.cc's library decodes a query ('+' is a space).
+    r.params = cdl::http::ParseFormEncoded(std::string_view(target).substr(question + 1));
   }
 
   for (std::string_view header = NextLine(in); !header.empty(); header = NextLine(in)) {
