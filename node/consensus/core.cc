@@ -167,10 +167,8 @@ absl::Status ConsensusCore::Recover() {
     // Our own disk: the blocks were verified before they were stored.
     verified_qcs_.emplace(b.qc().block_id(), b.qc());
     if (tree_.Insert(id, b) == nullptr && b.height() > committed_.height + 1 &&
-        !orphan_ids_.contains(id) &&
-        orphan_ids_.size() < config_.max_orphan_blocks) {
-      orphans_[b.parent_id()].push_back(Orphan{id, b, false, std::nullopt});
-      orphan_ids_.insert(id);
+        !orphan_ids_.contains(id)) {
+      AddOrphan(Orphan{id, b, false, std::nullopt});
     }
   }
   return absl::OkStatus();
@@ -897,14 +895,37 @@ bool ConsensusCore::AddBlock(const std::string& id, const v1::Block& block,
   if (block.height() == committed_.height + 1) {
     return false;  // its parent would have to be our committed head
   }
-  if (!orphan_ids_.contains(id) &&
-      orphan_ids_.size() < config_.max_orphan_blocks) {
-    orphans_[block.parent_id()].push_back(Orphan{id, block, proposed, tc});
-    orphan_ids_.insert(id);
-  }
+  const bool kept = orphan_ids_.contains(id) || AddOrphan(Orphan{id, block, proposed, tc});
   requested_.erase(id);
-  RequestBlock(block.parent_id(), block.height() - 1, from);
+  // A block the full buffer could not keep is fetched again on a later pass;
+  // chasing its parents now would only fetch more blocks it cannot keep.
+  if (kept) RequestBlock(block.parent_id(), block.height() - 1, from);
   return true;
+}
+
+bool ConsensusCore::AddOrphan(Orphan o) {
+  if (orphan_ids_.size() >= config_.max_orphan_blocks) {
+    if (orphans_by_height_.empty()) return false;
+    auto highest = std::prev(orphans_by_height_.end());
+    if (highest->first.first <= o.block.height()) return false;
+    const std::string evict = highest->first.second;
+    auto it = orphans_.find(highest->second);
+    ForgetOrphanId(evict, highest->first.first);
+    if (it != orphans_.end()) {
+      std::erase_if(it->second, [&](const Orphan& x) { return x.id == evict; });
+      if (it->second.empty()) orphans_.erase(it);
+    }
+  }
+  orphan_ids_.insert(o.id);
+  orphans_by_height_.emplace(std::make_pair(o.block.height(), o.id), o.block.parent_id());
+  std::string parent = o.block.parent_id();
+  orphans_[parent].push_back(std::move(o));
+  return true;
+}
+
+void ConsensusCore::ForgetOrphanId(const std::string& id, uint64_t height) {
+  orphan_ids_.erase(id);
+  orphans_by_height_.erase({height, id});
 }
 
 void ConsensusCore::OnBlockConnected(const std::string& first) {
@@ -915,7 +936,7 @@ void ConsensusCore::OnBlockConnected(const std::string& first) {
     std::vector<Orphan> children = std::move(it->second);
     orphans_.erase(it);
     for (Orphan& o : children) {
-      orphan_ids_.erase(o.id);
+      ForgetOrphanId(o.id, o.block.height());
       requested_.erase(o.id);
       if (InsertConnected(o.id, o.block, o.proposed, o.tc) != nullptr) {
         connected.push_back(o.id);
@@ -1089,7 +1110,7 @@ void ConsensusCore::TryCommit(const v1::QuorumCert& qc,
     std::vector<Orphan>& list = it->second;
     std::erase_if(list, [&](const Orphan& o) {
       if (o.block.height() > committed_.height) return false;
-      orphan_ids_.erase(o.id);
+      ForgetOrphanId(o.id, o.block.height());
       return true;
     });
     it = list.empty() ? orphans_.erase(it) : std::next(it);

@@ -304,6 +304,16 @@ class ConsensusCore {
   };
   std::map<std::string, std::vector<Orphan>> orphans_;
   std::set<std::string> orphan_ids_;
+  // (height, id) -> parent id, to find the highest orphan.
+  std::map<std::pair<uint64_t, std::string>, std::string> orphans_by_height_;
+  // Keeps `o` unless it is known or the buffer is full of lower blocks. A
+  // full buffer gives up its highest block for a lower one: the blocks next
+  // to our committed head are the ones that connect, so a validator far
+  // behind (say, restarted with an empty data dir) catches up in passes of
+  // max_orphan_blocks however long the chain (the evicted ones are fetched
+  // again on the next pass). Returns whether it was kept.
+  bool AddOrphan(Orphan o);
+  void ForgetOrphanId(const std::string& id, uint64_t height);
   // Blocks requested through block sync, by id.
   struct Request {
     uint64_t round = 0;  // when last sent

@@ -527,6 +527,42 @@ TEST(ConsensusCore, ServesBlockSync) {
             BlockId(kChain, b1));
 }
 
+// A validator far behind (an empty data dir on a long chain) catches up
+// although the chain above it is longer than its orphan buffer: the buffer
+// keeps the blocks nearest its committed head, and each pass commits them.
+TEST(ConsensusCore, SyncsAChainLongerThanTheOrphanBuffer) {
+  Harness h(4, 0);
+  h.config.max_orphan_blocks = 8;
+  h.config.sync_max_blocks = 4;
+  h.Start();
+  std::map<std::string, v1::Block> chain;
+  v1::Block tip = MakeBlock(1, GenesisQc(kChain));
+  chain[BlockId(kChain, tip)] = tip;
+  for (uint64_t round = 2; round <= 61; ++round) {
+    tip = MakeBlock(round, MakeQc(tip));
+    chain[BlockId(kChain, tip)] = tip;
+  }
+  ASSERT_NE(tip.author(), 0u);
+  ASSERT_TRUE(h.Receive(tip.author(), ProposalMsg(tip)).ok());
+  // Answer every sync request as an honest peer would, until none is left.
+  size_t answered = 0;
+  int rounds = 0;
+  for (; answered < h.sent.size() && rounds < 10000; ++rounds) {
+    const Sent s = h.sent[answered++];
+    if (!s.msg.has_sync_request() || !s.to.has_value()) continue;
+    v1::ConsensusMessage resp;
+    std::string id = s.msg.sync_request().block_id();
+    for (uint32_t i = 0; i < s.msg.sync_request().max_blocks() && chain.contains(id); ++i) {
+      *resp.mutable_sync_response()->add_blocks() = chain[id];
+      id = chain[id].parent_id();
+    }
+    if (resp.sync_response().blocks_size() > 0) (void)h.Receive(*s.to, resp);
+    if (answered == h.sent.size()) h.core->OnTimer(TimerKind::kRoundTimeout, h.core->current_round());
+  }
+  // b61's QC certifies b60, a 2-chain on b59.
+  EXPECT_EQ(h.CommittedHeight(), 59u);
+}
+
 // ---------------------------------------------------------------------------
 // Pacemaker.
 
