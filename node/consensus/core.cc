@@ -95,10 +95,12 @@ absl::StatusOr<std::unique_ptr<ConsensusCore>> ConsensusCore::Create(
         "consensus: need 0 < base_timeout_ms <= max_timeout_ms");
   }
   if (config.rounds_per_leader == 0 || config.sync_max_blocks == 0 ||
+      config.sync_requests_per_second == 0 || config.sync_retry_ms == 0 ||
       config.max_round_lookahead == 0 || config.max_internal_steps <= 0) {
     return absl::InvalidArgumentError(
-        "consensus: rounds_per_leader, sync_max_blocks, max_round_lookahead "
-        "and max_internal_steps must be positive");
+        "consensus: rounds_per_leader, sync_max_blocks, "
+        "sync_requests_per_second, sync_retry_ms, max_round_lookahead and "
+        "max_internal_steps must be positive");
   }
   if (env.transport == nullptr || env.timer == nullptr ||
       env.clock == nullptr || env.safety_store == nullptr ||
@@ -136,7 +138,8 @@ ConsensusCore::ConsensusCore(const ConsensusConfig& config,
       quorum_(QuorumSize(config.num_validators)),
       committed_(head),
       tree_(RootEntry(head)),
-      sync_info_sent_round_(config.num_validators, 0) {
+      sync_info_sent_round_(config.num_validators, 0),
+      sync_budget_(config.num_validators) {
   committed_ids_by_height_[head.height] = head.block_id;
 }
 
@@ -285,6 +288,7 @@ void ConsensusCore::DrainInternal() {
 
 void ConsensusCore::Finish() {
   DrainInternal();
+  ResendRequests(/*only_stale=*/true);
   internal_steps_ = 0;
   bool persisted = true;
   if (safety_dirty_) {
@@ -373,7 +377,8 @@ absl::Status ConsensusCore::CheckTc(const v1::TimeoutCert& tc) {
 }
 
 void ConsensusCore::ProcessQc(const v1::QuorumCert& in,
-                              std::optional<ValidatorIndex> from) {
+                              std::optional<ValidatorIndex> from,
+                              bool fetch_missing) {
   // Use the verified copy: `in` may differ in signatures that were not
   // checked because an equivalent QC was verified before.
   v1::QuorumCert qc = in;
@@ -385,10 +390,11 @@ void ConsensusCore::ProcessQc(const v1::QuorumCert& in,
     *safety_.mutable_highest_qc() = qc;
     MarkSafetyDirty();
   }
-  if (qc.height() > committed_.height && !tree_.Contains(qc.block_id())) {
+  if (fetch_missing && qc.height() > committed_.height &&
+      !tree_.Contains(qc.block_id())) {
     RequestBlock(qc.block_id(), qc.height(), from);
   }
-  TryCommit(qc, from);
+  TryCommit(qc, from, fetch_missing);
   if (qc.round() >= current_round_) AdvanceRound(qc.round() + 1, true);
 }
 
@@ -460,7 +466,7 @@ void ConsensusCore::LocalTimeout(uint64_t round) {
   ++counters_.timeouts_sent;
   internal_.push_back(msg);
   Emit(std::nullopt, std::move(msg));
-  ResendRequests();
+  ResendRequests(/*only_stale=*/false);
   env_.timer->Schedule(TimerKind::kRoundTimeout, round, retransmit);
 }
 
@@ -966,7 +972,7 @@ void ConsensusCore::RequestBlock(const std::string& id, uint64_t height,
   ValidatorIndex peer =
       from.value_or((config_.self + 1) % config_.num_validators);
   if (peer == config_.self) peer = (peer + 1) % config_.num_validators;
-  requested_[id] = Request{current_round_, peer, height};
+  requested_[id] = Request{env_.clock->NowMs(), peer, height};
   SendSyncRequest(id, height, peer);
 }
 
@@ -980,18 +986,28 @@ void ConsensusCore::SendSyncRequest(const std::string& id, uint64_t height,
   Emit(peer, std::move(msg));
 }
 
-void ConsensusCore::ResendRequests() {
-  if (config_.num_validators == 1) return;
+void ConsensusCore::ResendRequests(bool only_stale) {
+  if (config_.num_validators == 1 || requested_.empty()) return;
+  const int64_t now = env_.clock->NowMs();
+  const auto retry = static_cast<int64_t>(config_.sync_retry_ms);
+  if (only_stale) {
+    if (now < next_stale_check_ms_) return;
+    next_stale_check_ms_ = now + retry / 2;
+  }
   for (auto it = requested_.begin(); it != requested_.end();) {
     if (it->second.height <= committed_.height) {
       it = requested_.erase(it);
+      continue;
+    }
+    if (only_stale && now - it->second.sent_ms < retry) {
+      ++it;
       continue;
     }
     // Ask the next peer this time: the last one may be down or lying.
     ValidatorIndex peer = (it->second.peer + 1) % config_.num_validators;
     if (peer == config_.self) peer = (peer + 1) % config_.num_validators;
     it->second.peer = peer;
-    it->second.round = current_round_;
+    it->second.sent_ms = now;
     SendSyncRequest(it->first, it->second.height, peer);
     ++it;
   }
@@ -999,6 +1015,17 @@ void ConsensusCore::ResendRequests() {
 
 absl::Status ConsensusCore::HandleSyncRequest(ValidatorIndex from,
                                               const v1::SyncRequest& req) {
+  SyncBudget& budget = sync_budget_[from];
+  const int64_t now = env_.clock->NowMs();
+  if (now - budget.window_start_ms >= 1000 || now < budget.window_start_ms) {
+    budget.window_start_ms = now;
+    budget.answered = 0;
+  }
+  if (budget.answered >= config_.sync_requests_per_second) {
+    ++counters_.sync_requests_dropped;
+    return absl::OkStatus();
+  }
+  ++budget.answered;
   uint32_t max = std::min(std::max<uint32_t>(req.max_blocks(), 1),
                           config_.sync_max_blocks);
   v1::ConsensusMessage msg;
@@ -1056,7 +1083,7 @@ absl::Status ConsensusCore::HandleSyncResponse(ValidatorIndex from,
     }
   }
   for (int i = resp.blocks_size() - 1; i >= 0; --i) {
-    ProcessQc(resp.blocks(i).qc(), from);
+    ProcessQc(resp.blocks(i).qc(), from, /*fetch_missing=*/false);
   }
   return absl::OkStatus();
 }
@@ -1065,7 +1092,8 @@ absl::Status ConsensusCore::HandleSyncResponse(ValidatorIndex from,
 // Commit.
 
 void ConsensusCore::TryCommit(const v1::QuorumCert& qc,
-                              std::optional<ValidatorIndex> from) {
+                              std::optional<ValidatorIndex> from,
+                              bool fetch_missing) {
   if (!QcCommitsParent(qc) || !halted_.ok()) return;
   const std::string& target = qc.parent_id();
   const uint64_t target_height = qc.height() - 1;
@@ -1081,7 +1109,7 @@ void ConsensusCore::TryCommit(const v1::QuorumCert& qc,
     if (!pending_commit_.has_value() || pending_commit_->round() < qc.round()) {
       pending_commit_ = qc;
     }
-    RequestBlock(target, target_height, from);
+    if (fetch_missing) RequestBlock(target, target_height, from);
     return;
   }
   std::vector<BlockEntry> entries = tree_.CommitTo(target);

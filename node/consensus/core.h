@@ -97,6 +97,15 @@ struct ConsensusConfig {
   // ancestor to arrive.
   uint32_t sync_max_blocks = 64;
   size_t max_orphan_blocks = 4096;
+  // Sync requests answered per peer per second (by the injected clock); more
+  // are dropped and counted, and the requester asks again (sync_retry_ms). A
+  // validator catching up from far behind, or a hostile one, must not fill
+  // this validator's event loop with block lookups and starve its rounds.
+  uint32_t sync_requests_per_second = 32;
+  // An unanswered sync request is sent again, to the next peer, after this
+  // long (and on every local round timeout). A validator far behind keeps
+  // advancing rounds by the QCs it receives, so it cannot wait for a timeout.
+  uint64_t sync_retry_ms = 500;
 
   // Committed blocks kept in memory to answer block sync (older ones are read
   // from the BlockStore).
@@ -147,6 +156,7 @@ struct Counters {
   uint64_t blocks_committed = 0;
   uint64_t equivocations = 0;
   uint64_t sync_requests_sent = 0;
+  uint64_t sync_requests_dropped = 0;  // over a peer's sync_requests_per_second
   uint64_t duplicates = 0;
   uint64_t persist_failures = 0;  // SafetyStore/BlockStore/Signer errors
   // A certified 2-chain contradicting the committed chain: only possible if
@@ -197,6 +207,8 @@ class ConsensusCore {
   const v1::SafetyState& safety_state() const { return safety_; }
   const CommittedHead& committed_head() const { return committed_; }
   const Counters& counters() const { return counters_; }
+  // Blocks held until their missing ancestors arrive (<= max_orphan_blocks).
+  size_t orphan_blocks() const { return orphan_ids_.size(); }
   const ConsensusConfig& config() const { return config_; }
   // Set once CommitSink::Deliver failed; every input then returns it.
   const absl::Status& halted() const { return halted_; }
@@ -232,7 +244,12 @@ class ConsensusCore {
   // Certificates: verified once, then cached.
   absl::Status CheckQc(const v1::QuorumCert& qc);
   absl::Status CheckTc(const v1::TimeoutCert& tc);
-  void ProcessQc(const v1::QuorumCert& qc, std::optional<ValidatorIndex> from);
+  // `fetch_missing`: request the certified block (and a commit target) if
+  // unknown. False for the QCs inside sync responses: their blocks came with
+  // the response, and re-requesting the ones the full orphan buffer did not
+  // keep would multiply requests with every response.
+  void ProcessQc(const v1::QuorumCert& qc, std::optional<ValidatorIndex> from,
+                 bool fetch_missing = true);
   void ProcessTc(const v1::TimeoutCert& tc);
 
   // Pacemaker.
@@ -258,13 +275,16 @@ class ConsensusCore {
   void OnBlockConnected(const std::string& id);
   void SendSyncRequest(const std::string& id, uint64_t height,
                        ValidatorIndex peer);
-  void ResendRequests();
+  // Sends outstanding sync requests again to the next peer: all of them, or
+  // only those unanswered for sync_retry_ms.
+  void ResendRequests(bool only_stale);
   void RequestBlock(const std::string& id, uint64_t height,
                     std::optional<ValidatorIndex> from);
   std::optional<v1::Block> LookupBlock(const std::string& id);
 
   // Commit.
-  void TryCommit(const v1::QuorumCert& qc, std::optional<ValidatorIndex> from);
+  void TryCommit(const v1::QuorumCert& qc, std::optional<ValidatorIndex> from,
+                 bool fetch_missing = true);
   void RetryPendingCommit();
 
   // Equivocation.
@@ -316,7 +336,7 @@ class ConsensusCore {
   void ForgetOrphanId(const std::string& id, uint64_t height);
   // Blocks requested through block sync, by id.
   struct Request {
-    uint64_t round = 0;  // when last sent
+    int64_t sent_ms = 0;  // when last sent (injected clock)
     ValidatorIndex peer = 0;
     uint64_t height = 0;
   };
@@ -343,6 +363,13 @@ class ConsensusCore {
 
   // Last round we sent SyncInfo to each validator (rate limit).
   std::vector<uint64_t> sync_info_sent_round_;
+  // Sync requests answered per validator in the current one-second window.
+  struct SyncBudget {
+    int64_t window_start_ms = 0;
+    uint32_t answered = 0;
+  };
+  std::vector<SyncBudget> sync_budget_;
+  int64_t next_stale_check_ms_ = 0;
 
   // Effects of the current input.
   struct Outgoing {

@@ -268,6 +268,12 @@ v1::ConsensusMessage TimeoutMsg(const v1::TimeoutMsg& t) {
   return m;
 }
 
+v1::ConsensusMessage SyncInfoMsg(const v1::QuorumCert& qc) {
+  v1::ConsensusMessage m;
+  *m.mutable_sync_info()->mutable_highest_qc() = qc;
+  return m;
+}
+
 v1::TimeoutCert MakeTc(uint64_t round, const v1::QuorumCert& hqc,
                        const std::vector<ValidatorIndex>& senders = {0, 1, 2}) {
   TimeoutAggregator agg(4, round);
@@ -527,6 +533,74 @@ TEST(ConsensusCore, ServesBlockSync) {
             BlockId(kChain, b1));
 }
 
+// A peer asking for blocks faster than sync_requests_per_second gets the
+// rest dropped, so it cannot fill this validator's loop with block lookups.
+TEST(ConsensusCore, SyncRequestsPerPeerAreRateLimited) {
+  Harness h(4, 0);
+  h.config.sync_requests_per_second = 5;
+  h.Start();
+  v1::Block b1 = MakeBlock(1, GenesisQc(kChain));
+  ASSERT_TRUE(h.Receive(1, ProposalMsg(b1)).ok());
+  v1::ConsensusMessage req;
+  req.mutable_sync_request()->set_block_id(BlockId(kChain, b1));
+  req.mutable_sync_request()->set_max_blocks(1);
+  auto answered = [&] { return h.Count(v1::ConsensusMessage::kSyncResponse); };
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(h.Receive(3, req).ok());
+  EXPECT_EQ(answered(), 5);
+  EXPECT_EQ(h.core->counters().sync_requests_dropped, 3u);
+  // Another peer has its own budget.
+  ASSERT_TRUE(h.Receive(2, req).ok());
+  EXPECT_EQ(answered(), 6);
+  // A second later the first one is answered again.
+  h.now += 1000;
+  ASSERT_TRUE(h.Receive(3, req).ok());
+  EXPECT_EQ(answered(), 7);
+}
+
+// A lagging validator keeps advancing rounds by the QCs in proposals, so its
+// round timer never fires; a sync request that got no answer (lost, or
+// dropped by the peer's rate limit) is still sent again, to another peer.
+TEST(ConsensusCore, UnansweredSyncRequestIsRetriedWithoutARoundTimeout) {
+  Harness h(4, 0);
+  h.Start();
+  v1::Block b1 = MakeBlock(1, GenesisQc(kChain));
+  v1::Block b2 = MakeBlock(2, MakeQc(b1));
+  v1::Block b3 = MakeBlock(3, MakeQc(b2));
+  const std::string b2_id = BlockId(kChain, b2);
+  auto requests_for_b2 = [&] {
+    std::vector<ValidatorIndex> peers;
+    for (const Sent& s : h.sent) {
+      if (s.msg.has_sync_request() && s.msg.sync_request().block_id() == b2_id) {
+        peers.push_back(*s.to);
+      }
+    }
+    return peers;
+  };
+  ASSERT_TRUE(h.Receive(b3.author(), ProposalMsg(b3)).ok());
+  ASSERT_EQ(requests_for_b2(), std::vector<ValidatorIndex>{b3.author()});
+  // Unanswered. Well before sync_retry_ms nothing is re-sent...
+  h.now += 100;
+  ASSERT_TRUE(h.Receive(1, SyncInfoMsg(MakeQc(b3))).ok());
+  EXPECT_EQ(requests_for_b2().size(), 1u);
+  EXPECT_EQ(h.core->current_round(), 4u);
+  // ...after it, the next input re-sends it to the next peer.
+  h.now += h.config.sync_retry_ms;
+  ASSERT_TRUE(h.Receive(1, SyncInfoMsg(MakeQc(b3))).ok());
+  std::vector<ValidatorIndex> peers = requests_for_b2();
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_NE(peers[1], peers[0]);
+  EXPECT_NE(peers[1], 0u);
+  // Answered: nothing more is asked for b2.
+  v1::ConsensusMessage resp;
+  *resp.mutable_sync_response()->add_blocks() = b2;
+  *resp.mutable_sync_response()->add_blocks() = b1;
+  ASSERT_TRUE(h.Receive(peers[1], resp).ok());
+  h.now += 10 * h.config.sync_retry_ms;
+  ASSERT_TRUE(h.Receive(1, SyncInfoMsg(MakeQc(b3))).ok());
+  EXPECT_EQ(requests_for_b2().size(), 2u);
+  EXPECT_EQ(h.CommittedHeight(), 2u);  // b3's QC: a 2-chain on b2
+}
+
 // A validator far behind (an empty data dir on a long chain) catches up
 // although the chain above it is longer than its orphan buffer: the buffer
 // keeps the blocks nearest its committed head, and each pass commits them.
@@ -561,6 +635,11 @@ TEST(ConsensusCore, SyncsAChainLongerThanTheOrphanBuffer) {
   }
   // b61's QC certifies b60, a 2-chain on b59.
   EXPECT_EQ(h.CommittedHeight(), 59u);
+  // One pass down the chain per buffer-full (16 requests for 61 blocks, then
+  // fewer): 47. Re-requesting the synced blocks the buffer did not keep, as
+  // the QCs inside responses once did, takes 87 here and grows with the
+  // chain until the peers are flooded.
+  EXPECT_LE(h.core->counters().sync_requests_sent, 60u);
 }
 
 // ---------------------------------------------------------------------------

@@ -386,6 +386,9 @@ void BftOrderer::Loop() {
       absl::MutexLock lock(&mu_);
       stats_.current_round = core_->current_round();
       stats_.committed_round = core_->committed_head().round;
+      stats_.sync_requests_sent = core_->counters().sync_requests_sent;
+      stats_.sync_requests_dropped = core_->counters().sync_requests_dropped;
+      stats_.orphan_blocks = core_->orphan_blocks();
     }
   }
 }

@@ -85,6 +85,11 @@ struct BftStats {
   // "checkpoint_vote_not_from_sender", "checkpoint_vote_bad_signature".
   std::map<std::string, uint64_t> rejected_by_reason;
   uint64_t equivocations = 0;
+  // Block sync: requests this validator sent, peers' requests it dropped
+  // over their rate limit, and blocks waiting for a missing ancestor.
+  uint64_t sync_requests_sent = 0;
+  uint64_t sync_requests_dropped = 0;
+  uint64_t orphan_blocks = 0;
 };
 
 class BftOrderer {

@@ -136,6 +136,13 @@ void Node::RegisterMetrics() {
   m.AddCounterCallback("cdl_checkpoint_mismatches_total",
                        "Validator signatures over a header different from ours (never certified)",
                        [this] { return static_cast<double>(bft_stats().checkpoint_mismatches); });
+  m.AddCounterCallback("cdl_consensus_sync_requests_sent_total", "Block sync requests this validator sent to peers",
+                       [this] { return static_cast<double>(bft_stats().sync_requests_sent); });
+  m.AddCounterCallback("cdl_consensus_sync_requests_dropped_total",
+                       "Peers' block sync requests dropped over their per-peer rate limit",
+                       [this] { return static_cast<double>(bft_stats().sync_requests_dropped); });
+  m.AddGaugeCallback("cdl_consensus_orphan_blocks", "Consensus blocks held while their ancestors are fetched",
+                     [this] { return static_cast<double>(bft_stats().orphan_blocks); });
   m.AddCounterCallback("cdl_consensus_rejected_messages_total", "Consensus messages refused by the core",
                        [this] { return static_cast<double>(bft_stats().rejected_messages); });
   m.AddCounterCallback("cdl_consensus_equivocations_total", "Equivocation evidence seen from validators",
