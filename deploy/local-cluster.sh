@@ -61,7 +61,17 @@ init() {
 }
 
 pid_of() { [ -f "$dir/node$1.pid" ] && cat "$dir/node$1.pid" || true; }
-running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# A zombie (killed, not yet reaped by whoever inherited it) counts as gone.
+alive() { kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
+running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && alive "$p"; }
+# SIGKILL is not instant: wait until the process is gone, so that a restart
+# does not find the data dir's RocksDB LOCK still held.
+kill_and_wait() {
+  kill -KILL "$1" 2>/dev/null || true
+  for _ in $(seq 100); do alive "$1" || return 0; sleep 0.1; done
+  echo "local-cluster: pid $1 still alive 10 s after SIGKILL" >&2
+  return 1
+}
 
 start_node() {
   local n=$1 k=$(( $1 - 1 ))
@@ -93,10 +103,10 @@ stop_node() {
   local n=$1 p
   p=$(pid_of "$n")
   [ -z "$p" ] && return
-  if kill -0 "$p" 2>/dev/null; then
+  if alive "$p"; then
     kill -TERM "$p" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$p" || break; sleep 0.1; done
+    if alive "$p"; then kill_and_wait "$p"; fi
   fi
   rm -f "$dir/node$n.pid"
 }
@@ -128,7 +138,7 @@ case "$cmd" in
   kill)
     need_n
     p=$(pid_of "$node_arg")
-    [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+    [ -n "$p" ] && kill_and_wait "$p"
     rm -f "$dir/node$node_arg.pid"
     echo "local-cluster: node $node_arg killed (SIGKILL)"
     ;;
