@@ -164,9 +164,23 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--repo", required=True)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--deadline-seconds", type=float, default=1400,
+                    help="give up, stop the cluster and fail after this long (below CTest's TIMEOUT, which would "
+                         "kill this script and leave the nodes running)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cdl-cluster-test-")
     c = Cluster(os.path.abspath(args.repo), os.path.abspath(args.build), work)
+
+    def give_up():
+        print("FAILED: the test ran past its %.0f s deadline; stopping the cluster (kept in %s)" %
+              (args.deadline_seconds, work), flush=True)
+        c.ctl("stop", check=False)
+        c.proxy.stop()
+        os._exit(1)
+
+    watchdog = threading.Timer(args.deadline_seconds, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     failures = []
     try:
         c.start()
@@ -224,15 +238,34 @@ def main():
             failures.append("%s: nodes did not converge: %s" % (what, last))
             return None
 
-        # Each phase checks the records accepted since the last check; the
-        # final check reads every record again on every node, so a record lost
-        # by a later fault is still caught (checking all of them after every
-        # phase made the test quadratic: ~40,000 `cdl get` calls).
+        # After every phase, every accepted record must be listed on every
+        # node: one paged `cdl query` per node covers all of them. The records
+        # accepted since the previous phase are also read one by one with
+        # `cdl get` (body and ACCEPTED receipt), and the final check reads every
+        # record that way on every node. (Reading all of them with `cdl get`
+        # after every phase made the test quadratic: ~40,000 calls.)
         checked = set()
+
+        def listed_on(node):
+            rc, out, err = c.cdl_json(node, "query", "--type", "member_registration", "--limit", "1000", "--all",
+                                      timeout=120)
+            if rc != 0 or not out:
+                return None, err.strip()
+            return {r["record_id"] for r in out.get("records", [])}, ""
 
         def check_all_have(what, everything=False):
             with lock:
                 ids = list(accepted)
+            for i, node in enumerate(c.nodes):
+                listed, err = listed_on(node)
+                if listed is None:
+                    failures.append("%s: listing the records of node %d failed: %s" % (what, i + 1, err))
+                    return
+                missing = [rid for rid in ids if rid not in listed]
+                if missing:
+                    failures.append("%s: %d of %d accepted records are not listed on node %d, e.g. %s" %
+                                    (what, len(missing), len(ids), i + 1, missing[:3]))
+                    return
             todo = ids if everything else [rid for rid in ids if rid not in checked]
             for rid in todo:
                 for i, node in enumerate(c.nodes):
@@ -242,8 +275,8 @@ def main():
                                         (what, rid, i + 1, err.strip()))
                         return
             checked.update(todo)
-            print("%s: %d accepted records present on all 4 nodes (%d checked now)" % (what, len(ids), len(todo)),
-                  flush=True)
+            print("%s: all %d accepted records listed on all 4 nodes; %d read back with cdl get on each" %
+                  (what, len(ids), len(todo)), flush=True)
 
         def phase(name, action):
             time.sleep(3)
@@ -352,6 +385,7 @@ def main():
         failures.append("error: %r" % e)
         passport = None
     finally:
+        watchdog.cancel()
         c.ctl("stop", check=False)
         c.proxy.stop()
     try:
