@@ -1,5 +1,6 @@
 #include "crypto/hash.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstdint>
@@ -12,6 +13,16 @@
 
 namespace cdl::crypto {
 namespace {
+
+// OpenSSL must not clean itself up at exit: gRPC's threads outlive main (its
+// shutdown is asynchronous) and may still be in a TLS handshake or a
+// thread_local digest context's destructor when atexit handlers run, and the
+// cleanup frees the locks they take (seen once as a SEGV in RAND_bytes_ex
+// after main returned). The first OPENSSL_init_crypto call decides, so this
+// runs at static initialisation, before anything else initialises OpenSSL;
+// the process's exit releases the memory anyway.
+[[maybe_unused]] const bool kOpenSslKeptUntilExit =
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
 
 // Hashes the concatenation of `parts` with `md`. Digest failures only happen
 // when OpenSSL is broken or out of memory, which no caller can handle, so

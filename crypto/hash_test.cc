@@ -1,5 +1,10 @@
 #include "crypto/hash.h"
 
+#include <openssl/crypto.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -17,6 +22,33 @@ TEST(Sha256Test, KnownAnswers) {
   EXPECT_EQ(
       Hex(Sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+int exit_pipe_fd = -1;
+
+// OpenSSL's atexit cleanup would free locks that gRPC's threads, which
+// outlive main, still take: it must not run when the process exits. Its
+// OPENSSL_atexit handlers run exactly when OPENSSL_cleanup does.
+TEST(OpenSslTest, IsNotCleanedUpWhenTheProcessExits) {
+  ASSERT_EQ(Sha256("x").size(), 32u);  // OpenSSL initialised as in any binary
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    exit_pipe_fd = fds[1];
+    OPENSSL_atexit([] { (void)!write(exit_pipe_fd, "c", 1); });
+    std::exit(0);
+  }
+  close(fds[1]);
+  char byte = 0;
+  ssize_t n = read(fds[0], &byte, 1);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(n, 0) << "OPENSSL_cleanup ran at exit";
 }
 
 TEST(Sm3Test, KnownAnswers) {
