@@ -135,14 +135,26 @@ bool Mempool::Contains(const std::string& record_id) const {
   return ids_.contains(record_id);
 }
 
-Mempool::RecordPtr Mempool::Find(const std::string& record_id, const std::string& author,
-                                 uint64_t sequence) const {
-  absl::MutexLock lock(&mu_);
-  auto a = by_author_.find(author);
-  if (a == by_author_.end()) return nullptr;
-  auto r = a->second.find(sequence);
-  if (r == a->second.end() || r->second->id != record_id) return nullptr;
-  return r->second;
+Mempool::RecordPtr Mempool::Find(const cdl::verify::ParsedRecord& record) const {
+  RecordPtr mine;
+  {
+    absl::MutexLock lock(&mu_);
+    auto a = by_author_.find(record.body.author());
+    if (a == by_author_.end()) return nullptr;
+    auto r = a->second.find(record.body.sequence());
+    if (r == a->second.end() || r->second->id != record.id) return nullptr;
+    mine = r->second;
+  }
+  const auto& ours = mine->signed_record.signatures();
+  const auto& theirs = record.signed_record.signatures();
+  if (ours.size() != theirs.size()) return nullptr;
+  for (int i = 0; i < ours.size(); ++i) {
+    if (ours[i].member() != theirs[i].member() || ours[i].key_id() != theirs[i].key_id() ||
+        ours[i].signature() != theirs[i].signature()) {
+      return nullptr;
+    }
+  }
+  return mine;
 }
 
 size_t Mempool::size() const {

@@ -65,9 +65,11 @@ class Mempool {
   uint64_t NextSequence(const std::string& author, uint64_t last_committed) const ABSL_LOCKS_EXCLUDED(mu_);
 
   bool Contains(const std::string& record_id) const ABSL_LOCKS_EXCLUDED(mu_);
-  // The pending record with this id (author and sequence locate it), or null.
-  RecordPtr Find(const std::string& record_id, const std::string& author, uint64_t sequence) const
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // The pending copy of `record`: same id and byte-identical signatures, or
+  // null. Execution may use its verification result only then: a copy of the
+  // same body with other signatures (re-signed, or forged by a Byzantine
+  // leader) must be judged on its own, as every other replica judges it.
+  RecordPtr Find(const cdl::verify::ParsedRecord& record) const ABSL_LOCKS_EXCLUDED(mu_);
   size_t size() const ABSL_LOCKS_EXCLUDED(mu_);
   size_t bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 

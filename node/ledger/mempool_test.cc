@@ -44,6 +44,32 @@ TEST(MempoolTest, DeduplicatesAndRefusesConflictingSequence) {
   EXPECT_EQ(pool.size(), 1u);
 }
 
+// Execution reuses the pending copy's verified signatures only for a record
+// carrying exactly the same signatures; a leader's copy of the same body with
+// other signature bytes is judged on its own.
+TEST(MempoolTest, FindMatchesOnlyTheSameSignatures) {
+  testing::TestChain chain;
+  std::string r1 = chain.Register("reg-cn", "a1", cdl::v1::ROLE_PARK, "CN");
+  Mempool pool;
+  auto pending = Parse(r1);
+  ASSERT_TRUE(pool.Add(pending).ok());
+  EXPECT_EQ(pool.Find(*Parse(r1)), pending);
+
+  cdl::verify::ParsedRecord forged = *Parse(r1);
+  std::string* sig = forged.signed_record.mutable_signatures(0)->mutable_signature();
+  (*sig)[sig->size() / 2] ^= 0x01;
+  EXPECT_EQ(forged.id, pending->id);
+  EXPECT_EQ(pool.Find(forged), nullptr);
+
+  cdl::verify::ParsedRecord extra = *Parse(r1);
+  *extra.signed_record.add_signatures() = extra.signed_record.signatures(0);
+  EXPECT_EQ(pool.Find(extra), nullptr);
+
+  cdl::verify::ParsedRecord other_signer = *Parse(r1);
+  other_signer.signed_record.mutable_signatures(0)->set_member("reg-eu");
+  EXPECT_EQ(pool.Find(other_signer), nullptr);
+}
+
 TEST(MempoolTest, FullPoolRefusesWithResourceExhausted) {
   testing::TestChain chain;
   Mempool pool(MempoolOptions{.max_records = 2});

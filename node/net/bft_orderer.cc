@@ -404,9 +404,7 @@ void BftOrderer::Deliver(const std::vector<cv1::Block>& blocks) {
       for (const auto& bytes : batch.signed_records()) {
         auto parsed = cdl::verify::ParseSignedRecord(bytes);
         if (!parsed.ok()) continue;  // cannot happen: voters checked the payload
-        // Our own verified copy saves a signature check at execution.
-        auto mine = mempool_->Find(parsed->id, parsed->body.author(), parsed->body.sequence());
-        auto record = mine ? mine : std::make_shared<cdl::verify::ParsedRecord>(*std::move(parsed));
+        auto record = std::make_shared<const cdl::verify::ParsedRecord>(*std::move(parsed));
         inflight.ids.insert(record->id);
         uint64_t& seq = inflight.max_sequence[record->body.author()];
         seq = std::max(seq, record->body.sequence());
@@ -466,8 +464,15 @@ void BftOrderer::Apply(const Delivered& delivered) {
   if (records.empty()) {
     failure = ledger_->SetConsensusHead(delivered.id, cblock.height(), cblock.round(), cblock.timestamp_ms());
   } else {
+    // Our own verified copy (admitted, perhaps after the block was delivered)
+    // saves a signature check at execution.
+    std::vector<std::shared_ptr<const cdl::verify::ParsedRecord>> verified;
     std::vector<const cdl::verify::ParsedRecord*> ptrs;
-    for (const auto& r : records) ptrs.push_back(r.get());
+    for (const auto& r : records) {
+      auto mine = r->signatures_verified ? nullptr : mempool_->Find(*r);
+      ptrs.push_back(mine ? mine.get() : r.get());
+      if (mine) verified.push_back(std::move(mine));
+    }
     std::string proposer = cblock.author() < genesis.validator_count()
                                ? genesis.proto().validators(static_cast<int>(cblock.author())).id()
                                : "";
