@@ -392,7 +392,9 @@ TEST(WatchHubTest, OverflowByBlocksOrBytesStopsBuffering) {
   EXPECT_TRUE(Eventually([&] { return wakes.load() >= 3; }));
   EXPECT_EQ(hub.watchers(), 2u);
   a->reset();
-  EXPECT_EQ(hub.watchers(), 1u);
+  // The waker thread may still hold `a` for a moment after its callback ran
+  // (seen under TSan with the machine loaded); the watcher goes when it lets go.
+  EXPECT_TRUE(Eventually([&] { return hub.watchers() == 1u; })) << hub.watchers();
 }
 
 }  // namespace
