@@ -36,10 +36,13 @@ bench: build
 
 # Every test under AddressSanitizer + UndefinedBehaviorSanitizer, in its own
 # build folder (sanitizer options and LeakSanitizer suppressions for the
-# uninstrumented Debian libraries: tests/sanitizers/).
+# uninstrumented Debian libraries: tests/sanitizers/). -O1 -g1 (line tables
+# for the reports' stack traces) compiles in half the time of -O2 -g, which
+# made this build alone ~28 of CI's minutes on 2 cores.
 ASAN_DIR ?= build-asan
 asan: deps
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDL_SANITIZE=address,undefined -DCDL_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+	  -DCDL_SANITIZE=address,undefined -DCDL_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 	cd $(ASAN_DIR) && ASAN_OPTIONS="$$(cat $(CURDIR)/tests/sanitizers/asan.options)" \
 	  LSAN_OPTIONS="suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0" \

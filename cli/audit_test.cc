@@ -331,8 +331,7 @@ TEST(BuildReportTest, MonthsCountWhenTheyCoverTheYear) {
   in.now_ms = kNow;
   in.registrations = {Registration(1, "alpha", kPark)};
   for (int m = 1; m <= 12; ++m) {
-    char period[8];
-    std::snprintf(period, sizeof period, "2026-%02d", m);
+    std::string period = (m < 10 ? "2026-0" : "2026-") + std::to_string(m);
     in.disclosures.push_back(
         Disclosure(20 + m, 5, {"alpha", period, "0.1", "1", "", "", "", ""}));
   }
