@@ -330,7 +330,9 @@ absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificat
     return absl::InvalidArgumentError("commit certificate is for another block");
   }
   block.batch.Put(kCommitsColumn, EncodeU64BE(block.header.height()), commit.SerializeAsString());
-  if (cdl::verify::VerifyCommitCertificate(genesis_, block.header_bytes, commit).ok()) {
+  // Usually this validator's signature alone, certified only in a network of one.
+  if (static_cast<size_t>(commit.signatures_size()) >= genesis_.quorum() &&
+      cdl::verify::VerifyCommitCertificate(genesis_, block.header_bytes, commit).ok()) {
     block.new_head.set_certified_height(block.header.height());
     block.new_head.set_certified_ledger_size(block.header.ledger_size());
   }
@@ -689,6 +691,11 @@ absl::StatusOr<KeyCheck> Ledger::CheckSigner(std::string_view member, std::strin
   StateView view(store_.get());
   int64_t now = head().last_time_ms();
   return CheckSignerKey(view, member, key_id, now);
+}
+
+KeyCheck Ledger::CheckSigner(const cdl::v1::MemberState& state, std::string_view member,
+                             std::string_view key_id) const {
+  return CheckMemberKey(state, member, key_id, head().last_time_ms());
 }
 
 }  // namespace cdl::ledger

@@ -98,7 +98,8 @@ class Ledger {
   // moves the head. The block must have been prepared on the current head.
   // The certificate may still lack a quorum (each validator first stores its
   // own signature); the block becomes a checkpoint once AddCommitSignatures
-  // completes it. Writer thread only.
+  // completes it. `block.block` is not read (its bytes are in the batch):
+  // a caller may move it out first. Writer thread only.
   absl::Status Commit(PreparedBlock block, const cdl::v1::CommitCertificate& commit);
 
   // What AddCommitSignatures did with the signatures it was given.
@@ -163,6 +164,9 @@ class Ledger {
                                                                                      uint64_t height) const;
   // Whether `member`'s key `key_id` may sign now (committed state, head time).
   absl::StatusOr<KeyCheck> CheckSigner(std::string_view member, std::string_view key_id) const;
+  // The same for a member whose committed state the caller has just read
+  // with GetMember (`state`): no second read.
+  KeyCheck CheckSigner(const cdl::v1::MemberState& state, std::string_view member, std::string_view key_id) const;
 
  private:
   Ledger(std::unique_ptr<cdl::storage::Store> store, cdl::verify::TrustedGenesis genesis)

@@ -389,23 +389,29 @@ void ApplyFounder(const cdl::v1::MemberRegistration& founder, int64_t genesis_ti
 
 absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
                                         std::string_view key_id, int64_t time_ms) {
-  KeyCheck out;
   auto m = FindMember(view, member);
   if (!m.ok()) return m.status();
   if (!m->has_value()) {
+    KeyCheck out;
     out.code = cdl::v1::REJECT_UNKNOWN_MEMBER;
     out.message = cdl::StrCat("member \"", member, "\" is not registered");
     return out;
   }
-  if (!IsActiveAt(**m, time_ms)) {
+  return CheckMemberKey(**m, member, key_id, time_ms);
+}
+
+KeyCheck CheckMemberKey(const MemberState& state, std::string_view member, std::string_view key_id,
+                        int64_t time_ms) {
+  KeyCheck out;
+  if (!IsActiveAt(state, time_ms)) {
     out.code = cdl::v1::REJECT_MEMBER_INACTIVE;
     out.message = cdl::StrCat("member \"", member, "\" is ",
-                              (*m)->status() == cdl::v1::ENTRY_SUSPENDED ? "suspended"
-                              : (*m)->status() == cdl::v1::ENTRY_REVOKED ? "revoked"
-                                                                           : "not active");
+                              state.status() == cdl::v1::ENTRY_SUSPENDED ? "suspended"
+                              : state.status() == cdl::v1::ENTRY_REVOKED ? "revoked"
+                                                                         : "not active");
     return out;
   }
-  for (const auto& ks : (*m)->keys()) {
+  for (const auto& ks : state.keys()) {
     if (ks.key_id() != key_id) continue;
     if (ks.status() != cdl::v1::ENTRY_ACTIVE) {
       out.code = cdl::v1::REJECT_KEY_REVOKED;
@@ -451,12 +457,15 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
     return reject(cdl::v1::REJECT_UNKNOWN_MEMBER,
                   cdl::StrCat("body.author: \"", rec.body.author(), "\" is not a registered member"));
   }
-  MemberState author = **author_or;
+  MemberState author = *std::move(*author_or);
   // Signatures first: a record that its signers did not (validly) sign is not
   // theirs, so it must not consume the author's sequence either.
   for (int i = 0; i < rec.signed_record.signatures_size(); ++i) {
     const auto& sig = rec.signed_record.signatures(i);
-    auto check = CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms);
+    // The author's state is loaded already (nothing has changed the view since).
+    auto check = sig.member() == rec.body.author()
+                     ? absl::StatusOr<KeyCheck>(CheckMemberKey(author, sig.member(), sig.key_id(), ctx.block_time_ms))
+                     : CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms);
     if (!check.ok()) return check.status();
     if (check->code != cdl::v1::REJECT_NONE) {
       return reject(check->code, cdl::StrCat("signed_record.signatures[", i, "]: ", check->message));

@@ -107,6 +107,10 @@ struct KeyCheck {
 };
 absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
                                         std::string_view key_id, int64_t time_ms);
+// The same checks on `state`, the already loaded state of `member` (for a
+// caller that has it: one read and one parse fewer).
+KeyCheck CheckMemberKey(const cdl::v1::MemberState& state, std::string_view member, std::string_view key_id,
+                        int64_t time_ms);
 
 }  // namespace cdl::ledger
 

@@ -490,7 +490,7 @@ void BftOrderer::Apply(const Delivered& delivered) {
         commit.set_height(height);
         commit.set_block_hash(hash);
         *commit.add_signatures() = *sig;
-        cdl::v1::Block block = prepared->block;
+        cdl::v1::Block block = std::move(prepared->block);  // Commit does not need it
         failure = ledger_->Commit(*std::move(prepared), commit);
         if (failure.ok()) {
           cdl::peer::v1::PeerMessage vote;

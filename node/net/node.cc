@@ -373,19 +373,27 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
         receipt->status() == cdl::v1::RECORD_ACCEPTED ? "ACCEPTED" : "REJECTED", ")")));
   }
   const std::string& author = record->body.author();
-  if (record->body.payload_case() == cdl::v1::RecordBody::kEvidence) {
+  const bool evidence = record->body.payload_case() == cdl::v1::RecordBody::kEvidence;
+  // A member author's committed state, read once for the checks below.
+  std::optional<cdl::v1::MemberState> author_state;
+  if (evidence) {
     // Evidence comes from genesis validators, which are not members.
     if (auto s = CheckValidatorAuthor(*record); !s.ok()) return refuse(s);
-  } else if (!ledger_->GetMember(author).ok()) {
-    return refuse(absl::PermissionDeniedError(cdl::StrCat(
-        "body.author: \"", author, "\" is not a registered member (if its registration was just "
-        "submitted, wait until it is ACCEPTED)")));
+  } else {
+    auto member = ledger_->GetMember(author);
+    if (absl::IsNotFound(member.status())) {
+      return refuse(absl::PermissionDeniedError(cdl::StrCat(
+          "body.author: \"", author, "\" is not a registered member (if its registration was just "
+          "submitted, wait until it is ACCEPTED)")));
+    }
+    if (!member.ok()) return refuse(member.status());
+    author_state = *std::move(member);
   }
-  for (int i = 0; record->body.payload_case() != cdl::v1::RecordBody::kEvidence &&
-                  i < record->signed_record.signatures_size();
-       ++i) {
+  for (int i = 0; !evidence && i < record->signed_record.signatures_size(); ++i) {
     const auto& sig = record->signed_record.signatures(i);
-    auto check = ledger_->CheckSigner(sig.member(), sig.key_id());
+    auto check = sig.member() == author
+                     ? absl::StatusOr<cdl::ledger::KeyCheck>(ledger_->CheckSigner(*author_state, author, sig.key_id()))
+                     : ledger_->CheckSigner(sig.member(), sig.key_id());
     if (!check.ok()) return refuse(check.status());
     if (check->code != cdl::v1::REJECT_NONE) {
       return refuse(absl::PermissionDeniedError(cdl::StrCat("signed_record.signatures[", i, "]: ", check->message)));
@@ -399,7 +407,8 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
     }
   }
 
-  if (record->body.sequence() <= ledger_->LastSequence(author)) {
+  const uint64_t last = author_state ? author_state->last_sequence() : ledger_->LastSequence(author);
+  if (record->body.sequence() <= last) {
     return refuse(absl::FailedPreconditionError(cdl::StrCat(
         "body.sequence: ", record->body.sequence(), " of \"", author, "\" is already used (replay?); the next is ",
         NextSequence(author))));

@@ -154,6 +154,47 @@ TEST_F(NodeTest, BadInputTable) {
   }
 }
 
+// Admission judges the author's key and standing on its committed state: a
+// revoked key, or the key of a suspended member, is refused before it reaches
+// the mempool, with the reason, and the ledger does not change.
+TEST_F(NodeTest, AdmissionRefusesRevokedKeysAndSuspendedAuthors) {
+  auto accepted = [](const absl::StatusOr<cdl::v1::Receipt>& r) {
+    return r.ok() && r->status() == cdl::v1::RECORD_ACCEPTED;
+  };
+  ASSERT_TRUE(accepted(Submit(chain_.Register("reg-cn", "park-a", cdl::v1::ROLE_PARK, "CN"))));
+  ASSERT_TRUE(accepted(Submit(chain_.Disclosure("park-a", "2025", "1"))));
+  auto new_key = TestChain::Generate();
+  cdl::v1::RecordBody body = chain_.Body("park-a");
+  body.mutable_key_rotation()->set_member_id("park-a");
+  *body.mutable_key_rotation()->add_add_keys() = cdl::ledger::testing::KeyInfo(new_key.public_key());
+  body.mutable_key_rotation()->add_revoke_key_ids(chain_.key("park-a").public_key().KeyId());
+  ASSERT_TRUE(accepted(Submit(chain_.Sign(body))));
+
+  auto before = node_->ledger().head();
+  auto stale = Submit(chain_.Disclosure("park-a", "2026", "1"));  // still signed with the revoked key
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(stale.status().message().find("signed_record.signatures[0]: key "), std::string::npos) << stale.status();
+  EXPECT_NE(stale.status().message().find("of \"park-a\" is revoked"), std::string::npos) << stale.status();
+  EXPECT_EQ(node_->ledger().head().ledger_root(), before.ledger_root());
+
+  chain_.RewindSequence("park-a", 2);
+  chain_.SetKey("park-a", std::move(new_key));
+  ASSERT_TRUE(accepted(Submit(chain_.Disclosure("park-a", "2026", "1"))));
+  EXPECT_EQ(node_->ledger().LastSequence("park-a"), 3u);
+
+  cdl::v1::Target target;
+  target.set_member("park-a");
+  ASSERT_TRUE(accepted(Submit(chain_.StatusChange("reg-cn", cdl::v1::RecordBody::kSuspension, target, "audit"))));
+  before = node_->ledger().head();
+  auto suspended = Submit(chain_.Disclosure("park-a", "2027", "1"));
+  ASSERT_FALSE(suspended.ok());
+  EXPECT_EQ(suspended.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(suspended.status().message().find("member \"park-a\" is suspended"), std::string::npos)
+      << suspended.status();
+  EXPECT_EQ(node_->ledger().head().ledger_root(), before.ledger_root());
+}
+
 TEST_F(NodeTest, ManyConcurrentSubmitsAllCommitInOrder) {
   std::vector<std::string> records;
   for (int i = 0; i < 200; ++i) {
