@@ -56,6 +56,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# CPU time (user + system) the given processes have used so far, in
+# microseconds; a process that is gone counts as 0.
+cpu_us() {  # PID...
+  local total=0 p t
+  for p in "$@"; do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo $((total * 1000000 / $(getconf CLK_TCK)))
+}
+# Runs cdl-bench and records how much CPU the servers (PIDs in $servers) spent
+# per record in $work/NAME.cpu: the figure that decides throughput on a
+# machine whose cores are all busy.
+run_bench() {  # NAME cdl-bench-args...
+  local name=$1 before after
+  shift
+  before=$(cpu_us $servers)
+  "$BENCH" "$@" --json "$work/$name.json"
+  after=$(cpu_us $servers)
+  echo $(( (after - before) / RECORDS )) > "$work/$name.cpu"
+  echo "server CPU: $(( (after - before) / RECORDS )) us per record (all server processes together)"
+}
+
 disk_per_record() {  # DIR RECORDS
   du -sb "$1" | awk -v n="$2" '{printf "%.0f bytes", $1 / n}'
 }
@@ -72,9 +95,10 @@ for _ in $(seq 300); do
   kill -0 "$pid" 2>/dev/null || { echo "make bench: cdl-node --dev exited" >&2; exit 1; }
   sleep 0.1
 done
+servers=$pid
 for clients in $CLIENTS; do
-  "$BENCH" --node "127.0.0.1:$port" --founder-key "$work/node/founder.key" \
-    --records "$RECORDS" --clients "$clients" --authors 64 --json "$work/single-$clients.json"
+  run_bench "single-$clients" --node "127.0.0.1:$port" --founder-key "$work/node/founder.key" \
+    --records "$RECORDS" --clients "$clients" --authors 64
 done
 echo "peak resident memory of cdl-node: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
 n_single=0
@@ -87,9 +111,10 @@ echo "== 4-validator cluster (deploy/local-cluster.sh: mTLS, fsync on, every val
 cluster_base=$(python3 "$here/deploy/cluster-ports.py" free)
 cluster_up=1
 cluster start
+servers=$(cat "$work"/cluster/node[1-4].pid)
 for clients in $CLIENTS; do
-  "$BENCH" --cluster "$work/cluster" --founder-key "$work/cluster/reg-cn.key" \
-    --records "$RECORDS" --clients "$clients" --authors 64 --json "$work/cluster-$clients.json"
+  run_bench "cluster-$clients" --cluster "$work/cluster" --founder-key "$work/cluster/reg-cn.key" \
+    --records "$RECORDS" --clients "$clients" --authors 64
 done
 for n in 1 2 3 4; do
   echo "peak resident memory of validator $n: $(grep VmHWM "/proc/$(cat "$work/cluster/node$n.pid")/status" | awk '{print $2, $3}')"
@@ -103,9 +128,10 @@ echo "== etcd 3-member cluster (bench/etcd-cluster.sh: Raft, fsync on, HTTP/JSON
 etcd_base=$(python3 "$here/deploy/cluster-ports.py" free)
 etcd_up=1
 bash "$here/bench/etcd-cluster.sh" start "$work/etcd" "$etcd_base"
+servers=$(cat "$work"/etcd/etcd[1-3].pid)
 for clients in $CLIENTS; do
-  "$BENCH" --etcd "$(cat "$work/etcd/endpoints.txt")" \
-    --records "$RECORDS" --clients "$clients" --authors 64 --json "$work/etcd-$clients.json"
+  run_bench "etcd-$clients" --etcd "$(cat "$work/etcd/endpoints.txt")" \
+    --records "$RECORDS" --clients "$clients" --authors 64
 done
 bash "$here/bench/etcd-cluster.sh" stop "$work/etcd"
 etcd_up=""
@@ -125,14 +151,18 @@ import json, sys
 work, clients = sys.argv[1], sys.argv[2:]
 def load(name):
     with open(f"{work}/{name}.json") as f:
-        return json.load(f)
+        r = json.load(f)
+    with open(f"{work}/{name}.cpu") as f:
+        r["cpu_us"] = int(f.read())
+    return r
 systems = [("single", "cdl 1 validator (--dev)"), ("cluster", "cdl 4-validator BFT"), ("etcd", "etcd 3-node Raft")]
-print(f"{'system':<26} {'clients':>7} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>6} {'failed':>6}")
+print(f"{'system':<26} {'clients':>7} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>6} {'failed':>6} "
+      f"{'server CPU us/rec':>17}")
 for key, label in systems:
     for c in clients:
         r = load(f"{key}-{c}")
         print(f"{label:<26} {c:>7} {r['records_per_s']:>10.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
-              f"{r['record_bytes']:>6.0f} {r['failed']:>6}")
+              f"{r['record_bytes']:>6.0f} {r['failed']:>6} {r['cpu_us']:>17}")
 best_cdl = best_etcd = 0.0
 for c in clients:
     x, y = load(f"cluster-{c}")["records_per_s"], load(f"etcd-{c}")["records_per_s"]
