@@ -345,18 +345,17 @@ absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificat
 
 absl::StatusOr<Ledger::SignaturesAdded> Ledger::AddCommitSignatures(
     uint64_t height, const std::vector<cdl::v1::CommitSignature>& signatures) {
-  auto block = GetBlock(height);
-  if (!block.ok()) return block.status();
-  cdl::v1::CommitCertificate& commit = block->second;
-  const std::string& header_bytes = block->first.header();
+  auto stored = GetCommitCertificate(height);
+  if (!stored.ok()) return stored.status();
+  cdl::v1::CommitCertificate& commit = *stored;
   // Every stored signature was verified when it was added (ours was made
   // here), so the certificate's strength is its count of distinct signers.
   const size_t quorum = genesis_.quorum();
   SignaturesAdded result;
   result.certified = static_cast<size_t>(commit.signatures_size()) >= quorum;
   if (result.certified) return result;  // extra votes add nothing
-  std::string hash = cdl::verify::BlockHash(header_bytes);
-  std::string message = cdl::verify::CommitMessage(chain_id(), height, hash);
+  // Commit() stored it with the hash of the header it wrote.
+  std::string message = cdl::verify::CommitMessage(chain_id(), height, commit.block_hash());
   for (const auto& sig : signatures) {
     if (static_cast<size_t>(commit.signatures_size()) >= quorum) break;
     int index = genesis_.ValidatorIndex(sig.validator());
@@ -383,10 +382,20 @@ absl::StatusOr<Ledger::SignaturesAdded> Ledger::AddCommitSignatures(
   cdl::v1::LedgerHead next = head();
   bool advance = certified && height > next.certified_height();
   if (advance) {
-    cdl::v1::BlockHeader header;
-    header.ParseFromString(header_bytes);
+    // The ledger size at `height`: the head's when it is the head block (the
+    // usual case), else from the stored header.
+    uint64_t size = next.ledger_size();
+    if (height != next.height() || next.last_hash() != commit.block_hash()) {
+      auto block = GetBlock(height);
+      if (!block.ok()) return block.status();
+      cdl::v1::BlockHeader header;
+      if (!header.ParseFromString(block->first.header())) {
+        return absl::DataLossError(cdl::StrCat("corrupt block header at height ", height));
+      }
+      size = header.ledger_size();
+    }
     next.set_certified_height(height);
-    next.set_certified_ledger_size(header.ledger_size());
+    next.set_certified_ledger_size(size);
     batch.Put(kMetaColumn, kHeadKey, next.SerializeAsString());
   }
   // Not synced: signatures can be collected again (block sync, peers), and
@@ -438,16 +447,20 @@ absl::StatusOr<cdl::v1::Receipt> Ledger::GetReceipt(std::string_view record_id) 
 }
 
 absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> Ledger::GetBlock(uint64_t height) const {
+  auto commit = GetCommitCertificate(height);
+  if (!commit.ok()) return commit.status();
+  auto block = ParseStored<cdl::v1::Block>(store_->Get(kBlocksColumn, EncodeU64BE(height)), "block");
+  if (!block.ok()) return block.status();
+  return std::make_pair(*std::move(block), *std::move(commit));
+}
+
+absl::StatusOr<cdl::v1::CommitCertificate> Ledger::GetCommitCertificate(uint64_t height) const {
   uint64_t top = head().height();
   if (height == 0 || height > top) {
     return absl::NotFoundError(cdl::StrCat("block ", height, " does not exist (height is ", top, ")"));
   }
-  auto block = ParseStored<cdl::v1::Block>(store_->Get(kBlocksColumn, EncodeU64BE(height)), "block");
-  if (!block.ok()) return block.status();
-  auto commit = ParseStored<cdl::v1::CommitCertificate>(store_->Get(kCommitsColumn, EncodeU64BE(height)),
-                                                         "commit certificate");
-  if (!commit.ok()) return commit.status();
-  return std::make_pair(*std::move(block), *std::move(commit));
+  return ParseStored<cdl::v1::CommitCertificate>(store_->Get(kCommitsColumn, EncodeU64BE(height)),
+                                                 "commit certificate");
 }
 
 absl::StatusOr<cdl::v1::Checkpoint> Ledger::GetCheckpoint(uint64_t height) const {

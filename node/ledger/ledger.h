@@ -128,6 +128,10 @@ class Ledger {
   absl::StatusOr<std::string> GetRecord(std::string_view record_id) const;
   absl::StatusOr<cdl::v1::Receipt> GetReceipt(std::string_view record_id) const;
   absl::StatusOr<std::pair<cdl::v1::Block, cdl::v1::CommitCertificate>> GetBlock(uint64_t height) const;
+  // Block `height`'s commit certificate alone (its block_hash is the hash of
+  // the stored header): what a checkpoint vote is checked against, without
+  // reading and parsing the whole block. NotFound beyond the head.
+  absl::StatusOr<cdl::v1::CommitCertificate> GetCommitCertificate(uint64_t height) const;
   // height 0 = latest certified block. NotFound before the first one.
   absl::StatusOr<cdl::v1::Checkpoint> GetCheckpoint(uint64_t height) const;
   // Proof against the checkpoint of the first block whose ledger_size is

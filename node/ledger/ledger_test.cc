@@ -4,6 +4,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/merkle.h"
+#include "crypto/str_cat.h"
 #include "gtest/gtest.h"
 #include "node/ledger/test_util.h"
 #include "node/storage/store.h"
@@ -507,6 +508,68 @@ TEST(LedgerCertificateTest, CommitSignaturesAreVerifiedOnceAndStopAtAQuorum) {
   auto stored = (*ledger)->GetBlock(1);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->second.signatures_size(), 3);
+}
+
+// A block certified after later blocks were committed gets its own ledger
+// size as the certified size, not the head's; the commit certificate alone is
+// readable by height and names the stored header's hash.
+TEST(LedgerCertificateTest, CertifyingAnOlderBlockTakesItsOwnLedgerSize) {
+  TestChain chain(4);
+  auto ledger = Ledger::Open(cdl::storage::NewMemoryStore(LedgerColumns()), chain.genesis());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  std::vector<std::string> hashes;
+  for (int height = 1; height <= 2; ++height) {
+    std::vector<cdl::verify::ParsedRecord> parsed;
+    for (int i = 0; i < height; ++i) {
+      auto rec = cdl::verify::ParseSignedRecord(
+          chain.Register("reg-cn", cdl::StrCat("park-", height, "-", i), cdl::v1::ROLE_PARK, "CN"));
+      ASSERT_TRUE(rec.ok()) << rec.status();
+      parsed.push_back(*std::move(rec));
+    }
+    std::vector<const cdl::verify::ParsedRecord*> ptrs;
+    for (const auto& p : parsed) ptrs.push_back(&p);
+    auto block = (*ledger)->Prepare(ptrs, 1'800'000'000'000 + height, height, "v1");
+    ASSERT_TRUE(block.ok()) << block.status();
+    hashes.push_back(block->hash);
+    cdl::v1::CommitCertificate commit;
+    commit.set_height(height);
+    commit.set_block_hash(block->hash);
+    ASSERT_TRUE((*ledger)->Commit(*std::move(block), commit).ok());
+  }
+  ASSERT_EQ((*ledger)->head().ledger_size(), 3u);
+  for (uint64_t height : {1u, 2u}) {
+    auto commit = (*ledger)->GetCommitCertificate(height);
+    ASSERT_TRUE(commit.ok()) << commit.status();
+    auto block = (*ledger)->GetBlock(height);
+    ASSERT_TRUE(block.ok()) << block.status();
+    EXPECT_EQ(commit->block_hash(), cdl::verify::BlockHash(block->first.header()));
+    EXPECT_EQ(commit->block_hash(), hashes[height - 1]);
+  }
+  EXPECT_TRUE(absl::IsNotFound((*ledger)->GetCommitCertificate(3).status()));
+  EXPECT_TRUE(absl::IsNotFound((*ledger)->GetCommitCertificate(0).status()));
+
+  auto certify = [&](uint64_t height) {
+    std::vector<cdl::v1::CommitSignature> sigs;
+    for (size_t k = 1; k <= 2; ++k) {  // with the block's own v1 signature: 3 of 4
+      auto sig = cdl::verify::SignCommit(chain.validator_key(k), cdl::StrCat("v", k + 1), "test-chain", height,
+                                         hashes[height - 1]);
+      EXPECT_TRUE(sig.ok());
+      sigs.push_back(*sig);
+    }
+    auto own = cdl::verify::SignCommit(chain.validator_key(0), "v1", "test-chain", height, hashes[height - 1]);
+    EXPECT_TRUE(own.ok());
+    sigs.push_back(*own);
+    auto added = (*ledger)->AddCommitSignatures(height, sigs);
+    ASSERT_TRUE(added.ok()) << added.status();
+    EXPECT_TRUE(added->certified);
+  };
+  certify(1);
+  EXPECT_EQ((*ledger)->head().certified_height(), 1u);
+  EXPECT_EQ((*ledger)->head().certified_ledger_size(), 1u);  // block 1's, not the head's 3
+  EXPECT_EQ((*ledger)->CertifiedLedgerSize(), 1u);
+  certify(2);
+  EXPECT_EQ((*ledger)->head().certified_height(), 2u);
+  EXPECT_EQ((*ledger)->head().certified_ledger_size(), 3u);
 }
 
 // A data dir written before the certificate standard/status indexes existed

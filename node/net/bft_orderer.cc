@@ -544,9 +544,9 @@ void BftOrderer::HandleCheckpointVote(const cdl::peer::v1::CheckpointVote& vote)
     ++stats_.rejected_by_reason["checkpoint_vote_bad_signature"];
   };
   if (index < 0) return refuse();
-  auto block = ledger_->GetBlock(vote.height());
-  if (!block.ok()) return;
-  if (cdl::verify::BlockHash(block->first.header()) != vote.block_hash()) {
+  auto commit = ledger_->GetCommitCertificate(vote.height());
+  if (!commit.ok()) return;
+  if (commit->block_hash() != vote.block_hash()) {
     // Authenticate first: a header mismatch is only evidence against a
     // validator that really signed it.
     if (!cdl::crypto::VerifyDomain(genesis.validator_key(index), cdl::verify::kCommitDomain,
