@@ -20,6 +20,9 @@ NODE="$BUILD_DIR/node/cdl-node"
 CDL="$BUILD_DIR/cli/cdl"
 BENCH="$BUILD_DIR/bench/cdl-bench"
 RECORDS=${CDL_BENCH_RECORDS:-30000}
+case "$RECORDS" in
+  ''|*[!0-9]*|0) echo "make bench: CDL_BENCH_RECORDS must be a positive number (got \"$RECORDS\")" >&2; exit 2 ;;
+esac
 CLIENTS=${CDL_BENCH_CLIENTS:-64 256}
 
 for tool in etcd etcdctl; do
@@ -57,26 +60,28 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # CPU time (user + system) the given processes have used so far, in
-# microseconds; a process that is gone counts as 0.
+# microseconds; empty if one of them is gone (its time is lost with it).
 cpu_us() {  # PID...
   local total=0 p t
   for p in "$@"; do
-    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    # The process name (field 2) has no spaces for cdl-node and etcd.
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || return 0
     total=$((total + t))
   done
   echo $((total * 1000000 / $(getconf CLK_TCK)))
 }
 # Runs cdl-bench and records how much CPU the servers (PIDs in $servers) spent
-# per record in $work/NAME.cpu: the figure that decides throughput on a
-# machine whose cores are all busy.
+# per record in $work/NAME.cpu ("n/a" if a server exited meanwhile): the
+# figure that decides throughput on a machine whose cores are all busy.
 run_bench() {  # NAME cdl-bench-args...
-  local name=$1 before after
+  local name=$1 before after per_record=n/a
   shift
   before=$(cpu_us $servers)
   "$BENCH" "$@" --json "$work/$name.json"
   after=$(cpu_us $servers)
-  echo $(( (after - before) / RECORDS )) > "$work/$name.cpu"
-  echo "server CPU: $(( (after - before) / RECORDS )) us per record (all server processes together)"
+  if [ -n "$before" ] && [ -n "$after" ]; then per_record=$(( (after - before) / RECORDS )); fi
+  echo "$per_record" > "$work/$name.cpu"
+  echo "server CPU: $per_record us per record (all server processes together)"
 }
 
 disk_per_record() {  # DIR RECORDS
@@ -153,7 +158,7 @@ def load(name):
     with open(f"{work}/{name}.json") as f:
         r = json.load(f)
     with open(f"{work}/{name}.cpu") as f:
-        r["cpu_us"] = int(f.read())
+        r["cpu_us"] = f.read().strip()
     return r
 systems = [("single", "cdl 1 validator (--dev)"), ("cluster", "cdl 4-validator BFT"), ("etcd", "etcd 3-node Raft")]
 print(f"{'system':<26} {'clients':>7} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>6} {'failed':>6} "

@@ -329,6 +329,11 @@ absl::Status Ledger::Commit(PreparedBlock block, const cdl::v1::CommitCertificat
   if (commit.height() != block.header.height() || commit.block_hash() != block.hash) {
     return absl::InvalidArgumentError("commit certificate is for another block");
   }
+  // Checkpoint votes are checked against the stored certificate's block_hash
+  // (GetCommitCertificate): it must be the hash of the header stored with it.
+  if (block.hash != cdl::verify::BlockHash(block.header_bytes)) {
+    return absl::InvalidArgumentError("prepared block's hash is not the hash of its header");
+  }
   block.batch.Put(kCommitsColumn, EncodeU64BE(block.header.height()), commit.SerializeAsString());
   // Usually this validator's signature alone, certified only in a network of one.
   if (static_cast<size_t>(commit.signatures_size()) >= genesis_.quorum() &&

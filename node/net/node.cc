@@ -542,7 +542,7 @@ absl::StatusOr<size_t> Node::ProduceOnce() {
       commit.set_height(prepared->header.height());
       commit.set_block_hash(prepared->hash);
       *commit.add_signatures() = *sig;
-      cdl::v1::Block block = prepared->block;
+      cdl::v1::Block block = std::move(prepared->block);  // Commit does not need it
       failure = ledger_->Commit(*std::move(prepared), commit);
       spdlog::debug("block {}: {} records, prepare {} ms, commit {} ms", commit.height(), records.size(),
                     absl::ToDoubleMilliseconds(t1 - t0), absl::ToDoubleMilliseconds(absl::Now() - t1));
