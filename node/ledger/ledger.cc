@@ -711,9 +711,10 @@ absl::StatusOr<KeyCheck> Ledger::CheckSigner(std::string_view member, std::strin
   return CheckSignerKey(view, member, key_id, now);
 }
 
-KeyCheck Ledger::CheckSigner(const cdl::v1::MemberState& state, std::string_view member,
-                             std::string_view key_id) const {
-  return CheckMemberKey(state, member, key_id, head().last_time_ms());
+absl::StatusOr<KeyCheck> Ledger::CheckSigner(std::string_view member, std::string_view key_id,
+                                             std::string_view known_id, const cdl::v1::MemberState& known) const {
+  StateView view(store_.get());
+  return CheckSignerKey(view, member, key_id, head().last_time_ms(), known_id, known);
 }
 
 }  // namespace cdl::ledger

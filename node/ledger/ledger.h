@@ -168,9 +168,10 @@ class Ledger {
                                                                                      uint64_t height) const;
   // Whether `member`'s key `key_id` may sign now (committed state, head time).
   absl::StatusOr<KeyCheck> CheckSigner(std::string_view member, std::string_view key_id) const;
-  // The same for a member whose committed state the caller has just read
-  // with GetMember (`state`): no second read.
-  KeyCheck CheckSigner(const cdl::v1::MemberState& state, std::string_view member, std::string_view key_id) const;
+  // The same, checking a signature by member `known_id` on `known`, its
+  // committed state the caller has just read with GetMember (no second read).
+  absl::StatusOr<KeyCheck> CheckSigner(std::string_view member, std::string_view key_id, std::string_view known_id,
+                                       const cdl::v1::MemberState& known) const;
 
  private:
   Ledger(std::unique_ptr<cdl::storage::Store> store, cdl::verify::TrustedGenesis genesis)

@@ -387,19 +387,9 @@ void ApplyFounder(const cdl::v1::MemberRegistration& founder, int64_t genesis_ti
   SaveMember(view, m);
 }
 
-absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
-                                        std::string_view key_id, int64_t time_ms) {
-  auto m = FindMember(view, member);
-  if (!m.ok()) return m.status();
-  if (!m->has_value()) {
-    KeyCheck out;
-    out.code = cdl::v1::REJECT_UNKNOWN_MEMBER;
-    out.message = cdl::StrCat("member \"", member, "\" is not registered");
-    return out;
-  }
-  return CheckMemberKey(**m, member, key_id, time_ms);
-}
+namespace {
 
+// CheckSignerKey's checks on `state`, the loaded state of `member`.
 KeyCheck CheckMemberKey(const MemberState& state, std::string_view member, std::string_view key_id,
                         int64_t time_ms) {
   KeyCheck out;
@@ -425,6 +415,28 @@ KeyCheck CheckMemberKey(const MemberState& state, std::string_view member, std::
   out.code = cdl::v1::REJECT_UNKNOWN_KEY;
   out.message = cdl::StrCat("key ", Hex(key_id), " is not a registered key of \"", member, "\"");
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
+                                        std::string_view key_id, int64_t time_ms) {
+  auto m = FindMember(view, member);
+  if (!m.ok()) return m.status();
+  if (!m->has_value()) {
+    KeyCheck out;
+    out.code = cdl::v1::REJECT_UNKNOWN_MEMBER;
+    out.message = cdl::StrCat("member \"", member, "\" is not registered");
+    return out;
+  }
+  return CheckMemberKey(**m, member, key_id, time_ms);
+}
+
+absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
+                                        std::string_view key_id, int64_t time_ms, std::string_view known_id,
+                                        const MemberState& known) {
+  if (member == known_id) return CheckMemberKey(known, member, key_id, time_ms);
+  return CheckSignerKey(view, member, key_id, time_ms);
 }
 
 absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, const ExecContext& ctx,
@@ -463,9 +475,7 @@ absl::StatusOr<ExecOutcome> ExecuteRecord(const cdl::verify::ParsedRecord& rec, 
   for (int i = 0; i < rec.signed_record.signatures_size(); ++i) {
     const auto& sig = rec.signed_record.signatures(i);
     // The author's state is loaded already (nothing has changed the view since).
-    auto check = sig.member() == rec.body.author()
-                     ? absl::StatusOr<KeyCheck>(CheckMemberKey(author, sig.member(), sig.key_id(), ctx.block_time_ms))
-                     : CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms);
+    auto check = CheckSignerKey(view, sig.member(), sig.key_id(), ctx.block_time_ms, rec.body.author(), author);
     if (!check.ok()) return check.status();
     if (check->code != cdl::v1::REJECT_NONE) {
       return reject(check->code, cdl::StrCat("signed_record.signatures[", i, "]: ", check->message));

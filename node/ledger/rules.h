@@ -107,10 +107,12 @@ struct KeyCheck {
 };
 absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
                                         std::string_view key_id, int64_t time_ms);
-// The same checks on `state`, the already loaded state of `member` (for a
-// caller that has it: one read and one parse fewer).
-KeyCheck CheckMemberKey(const cdl::v1::MemberState& state, std::string_view member, std::string_view key_id,
-                        int64_t time_ms);
+// The same, for a caller that has already loaded the state of member
+// `known_id` (`known`, usually the record's author): a signature by that
+// member is checked on it, without a second read and parse.
+absl::StatusOr<KeyCheck> CheckSignerKey(const StateView& view, std::string_view member,
+                                        std::string_view key_id, int64_t time_ms, std::string_view known_id,
+                                        const cdl::v1::MemberState& known);
 
 }  // namespace cdl::ledger
 

@@ -391,9 +391,7 @@ void Node::Admit(std::string bytes, bool wait, absl::Time deadline, ReceiptCallb
   }
   for (int i = 0; !evidence && i < record->signed_record.signatures_size(); ++i) {
     const auto& sig = record->signed_record.signatures(i);
-    auto check = sig.member() == author
-                     ? absl::StatusOr<cdl::ledger::KeyCheck>(ledger_->CheckSigner(*author_state, author, sig.key_id()))
-                     : ledger_->CheckSigner(sig.member(), sig.key_id());
+    auto check = ledger_->CheckSigner(sig.member(), sig.key_id(), author, *author_state);
     if (!check.ok()) return refuse(check.status());
     if (check->code != cdl::v1::REJECT_NONE) {
       return refuse(absl::PermissionDeniedError(cdl::StrCat("signed_record.signatures[", i, "]: ", check->message)));
